@@ -1,0 +1,32 @@
+"""Home: what regviz is for and where to go."""
+
+from regviz import ui
+
+ui.page_header(
+    "regviz",
+    """
+**See inside convolutional neural networks trained on regulatory DNA.**
+
+regviz is for three kinds of users:
+
+- **Teachers** showing "CNNs for genomics" in class: every view runs on built-in
+  models and data, no set-up and no downloads.
+- **Students** exploring on their own: change a sequence, a model or a setting and see
+  what the network does with it.
+- **Biologists** inspecting which motifs a model relies on.
+
+### What you can do now
+- **Sequences**: paste sequences (raw lines or FASTA, any case), upload a FASTA file,
+  or name a region of a genome FASTA (`chr2L:1,001-5,000`, 1-based inclusive) and see
+  them checked and summarised (length, GC, N count). Every later view reads its
+  sequences through this same input.
+
+### Conventions
+- One-hot input has shape `(n, 4, L)` in **A, C, G, T** order; `N` is 0.25 in each
+  channel.
+- Region strings are **1-based inclusive** (`chr2L:1,001-5,000` is 4,000 bp); BED
+  exports are **0-based half-open**, as BED files always are.
+- Motifs come from **JASPAR 2024** (through pyjaspar), pinned so results are
+  reproducible.
+"""
+)

@@ -1,0 +1,51 @@
+"""Exception and warning classes with messages a biologist can act on.
+
+Every error raised for bad user input derives from `RegvizError` and from the
+matching builtin (ValueError, FileNotFoundError, TypeError), so callers can
+catch either. Messages say what was wrong, where (record name, 1-based
+position), and what is allowed.
+"""
+
+
+class RegvizError(Exception):
+    """Base class of every regviz input error (catch this in the app)."""
+
+
+class SequenceError(RegvizError, ValueError):
+    """A sequence has characters, lengths or structure that cannot be used."""
+
+
+class InputFormatError(RegvizError, ValueError):
+    """Pasted text or an uploaded file is not in a readable format."""
+
+
+class RegionError(RegvizError, ValueError):
+    """A genomic region string or BED line is malformed or out of range."""
+
+
+class GenomeFileError(RegvizError, FileNotFoundError):
+    """A genome FASTA is missing or cannot be opened or indexed."""
+
+
+class MotifNotFoundError(RegvizError, ValueError):
+    """No JASPAR motif matches the requested name or matrix ID."""
+
+
+class MotifError(RegvizError, ValueError):
+    """A motif matrix has the wrong shape or values."""
+
+
+class ModelConfigError(RegvizError, ValueError):
+    """A model cannot be built with the requested settings."""
+
+
+class DataFormatError(RegvizError, ValueError):
+    """A user dataset (FASTA+labels, CSV/TSV, BED) is malformed."""
+
+
+class CheckpointError(RegvizError, ValueError):
+    """A checkpoint folder or file is corrupted, foreign or incompatible."""
+
+
+class RegvizWarning(UserWarning):
+    """Input was usable but changed on the way in (the message says how)."""
