@@ -9,6 +9,9 @@ PAGES = {
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/sequences.py", title="Sequences", icon=":material/edit_note:"),
     ],
+    "Models and data": [
+        st.Page("pages/models.py", title="Model zoo", icon=":material/account_tree:"),
+    ],
 }
 
 page = st.navigation(PAGES)

@@ -183,3 +183,19 @@ def show_records(records, key: str) -> None:
     fasta = "".join(f">{r.name}\n{r.sequence}\n" for r in records)
     cols[1].download_button("Sequences (FASTA)", fasta, f"{key}_sequences.fa", "text/plain",
                             key=f"{key}_dl_fa")
+
+
+@st.cache_data(show_spinner="Building the model and tracing its layers...", max_entries=64)
+def architecture_summary(name: str, preset: str, input_length: int, n_outputs: int,
+                         output_kind: str):
+    """Layer table of a freshly built zoo model (cached per settings)."""
+    from regviz import models
+
+    model = models.build(name, input_length, n_outputs, preset=preset, output_kind=output_kind)
+    return models.summary(model, input_length)
+
+
+def download_figure(fig, filename: str, key: str) -> None:
+    """A download button for a plotly figure as a standalone interactive HTML file."""
+    st.download_button("Figure (HTML)", fig.to_html(include_plotlyjs="cdn"), filename,
+                       "text/html", key=key)

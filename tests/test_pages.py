@@ -62,3 +62,26 @@ def test_sequences_page_genome_region_from_demo_genome(tmp_path, monkeypatch):
 def test_static_pages_render(page):
     at = run_page(page)
     assert not at.exception
+
+
+def test_models_page_layer_table_and_comparison():
+    at = run_page("pages/models.py", timeout=120)
+    assert not at.exception and not at.error
+    # default: DeepBind (class preset, 101 bp) beside Basenji
+    metrics = [m.value for m in at.metric]
+    assert metrics[:2] == ["801", "101 bp"]
+    assert metrics[4] == "2,000 bp"
+    assert len(at.dataframe) == 2
+    at.selectbox(key="a_arch").set_value("Basset").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["layer"].iloc[0] == "convs.0.conv"
+    assert int(table["params"].sum()) == int(at.metric[0].value.replace(",", ""))
+
+
+def test_models_page_too_short_input_shows_error():
+    at = run_page("pages/models.py", timeout=120)
+    at.selectbox(key="a_arch").set_value("Basset").run()
+    at.number_input(key="a_len_basset_class").set_value(10).run()
+    assert not at.exception
+    assert "basset" in at.error[0].value.lower() and "at least" in at.error[0].value
