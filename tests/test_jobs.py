@@ -1,0 +1,157 @@
+"""Background jobs: finish with a checkpoint, cancel within a batch, failures, queueing."""
+
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from regviz import checkpoints, jobs
+from regviz.dataset import Dataset, random_splits
+from regviz.errors import ModelConfigError
+from regviz.jobs import JobError, JobManager, JobSpec, get_manager
+from regviz.training import TrainConfig
+
+
+def spec(**kw):
+    cfg = {"epochs": 1, "batch_size": 32, "lr": 1e-2, "num_threads": 1, "device": "cpu",
+           **kw.pop("config", {})}
+    return JobSpec(**{"model": "deepbind", "dataset": "tf-binding", "n": 200,
+                      "overrides": {"n_filters": 4}, "config": TrainConfig(**cfg), **kw})
+
+
+def long_spec(**kw):
+    # ~100,000 steps: runs until cancelled
+    return spec(config={"epochs": 10_000, "batch_size": 16, "patience": None}, **kw)
+
+
+def wait_for(manager, job_id, predicate, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st = manager.status(job_id)
+        if predicate(st):
+            return st
+        time.sleep(0.01)
+    raise AssertionError(f"timed out; last status {manager.status(job_id)}")
+
+
+def test_finished_job_writes_checkpoint_and_keeps_history(tmp_path):
+    manager = JobManager(root=tmp_path)
+    job_id = manager.submit(spec(config={"epochs": 2}))
+    st = manager.wait(job_id, timeout=120)
+    assert st.state == "finished", st.error
+    assert st.done and st.fraction == 1.0 and st.error is None
+    assert st.report.phase == "done" and st.report.test_metrics["n"] == 20
+    assert st.history["step"] == list(range(1, 11)) and len(st.history["train_loss"]) == 10
+    assert [row["epoch"] for row in st.history["epochs"]] == [1, 2]
+    assert {"valid_loss", "valid_auroc_mean", "train_loss"} <= set(st.history["epochs"][0])
+    folder = tmp_path / st.checkpoint.split("/")[-1]
+    assert str(folder) == st.checkpoint and folder.name.startswith("deepbind-tf-binding-")
+    _, card = checkpoints.load(folder)
+    assert card["training"]["steps"] == 10 and card["device"].startswith("CPU")
+    assert card["metrics"]["test"] == st.report.test_metrics  # JSON keeps floats exactly
+    assert [p for p, _ in checkpoints.list_checkpoints(tmp_path)] == [folder]
+
+
+def test_cancel_stops_within_one_batch(tmp_path):
+    manager = JobManager(root=tmp_path)
+    job_id = manager.submit(long_spec())
+    wait_for(manager, job_id, lambda s: s.report is not None and s.report.step >= 3)
+    asked = manager.cancel(job_id)
+    assert asked.message.startswith("Cancelling")
+    st = manager.wait(job_id, timeout=60)
+    assert st.state == "cancelled" and st.checkpoint is None
+    assert st.report.phase == "cancelled"
+    assert st.report.step - st.step_at_cancel <= 1  # at most the batch in flight
+    assert st.history["step"][-1] == st.report.step
+    assert list(tmp_path.iterdir()) == []  # a cancelled job writes nothing
+
+
+def test_second_job_on_a_device_queues(tmp_path):
+    manager = JobManager(root=tmp_path)
+    first = manager.submit(long_spec())
+    second = manager.submit(spec())
+    st2 = manager.status(second)
+    assert st2.state == "queued" and st2.queue_position in (1, 2)
+    wait_for(manager, first, lambda s: s.state == "running")
+    st2 = manager.status(second)
+    assert st2.state == "queued" and st2.queue_position == 1
+    assert st2.message == ("Queued on cpu: job job1 is running; position 1 in the queue (one "
+                           "job per device at a time).")
+    third = manager.submit(spec())
+    assert manager.cancel(third).state == "cancelled"  # a queued job is cancelled at once
+    manager.cancel(first)
+    assert manager.wait(second, timeout=120).state == "finished"
+    states = {s.job_id: s.state for s in manager.jobs()}
+    assert states == {"job1": "cancelled", "job2": "finished", "job3": "cancelled"}
+
+
+def test_failing_jobs_keep_readable_messages(tmp_path, monkeypatch):
+    manager = JobManager(root=tmp_path)
+    # a regviz error (the model does not fit 101 bp) is kept as its message
+    bad = manager.submit(spec(overrides={"filter_width": 500}))
+    st = manager.wait(bad, timeout=60)
+    assert st.state == "failed" and st.traceback is None
+    assert st.error.startswith("deepbind needs at least 500 bp; got input_length=101.")
+    assert st.message == f"Failed: {st.error}"
+    # a NaN loss becomes a readable failure, not a dead thread
+    nan = manager.submit(spec(config={"lr": 1e20}))
+    st = manager.wait(nan, timeout=60)
+    assert st.state == "failed"
+    assert "step 2: the loss became" in st.error and "learning rate (lr=1e+20)" in st.error
+    # an unexpected exception: type, message and traceback are kept; the worker lives on
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(jobs, "build_for_dataset", boom)
+    st = manager.wait(manager.submit(spec()), timeout=60)
+    assert st.state == "failed" and st.error == "RuntimeError: boom"
+    assert "Traceback" in st.traceback and "boom" in st.traceback
+    monkeypatch.undo()
+    assert manager.wait(manager.submit(spec()), timeout=120).state == "finished"
+
+
+def test_injected_nan_in_a_dataset_job(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    seqs = ["".join(rng.choice(list("ACGT"), 30)) for _ in range(100)]
+    ds = Dataset("mine", seqs, rng.integers(0, 2, 100), ["t"], "binary",
+                 splits=random_splits(100, 0))
+
+    class NaNModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(120, 1)
+
+        def forward(self, x):
+            return self.lin(x.flatten(1)) * (float("nan") if self.training else 1.0)
+
+    monkeypatch.setattr(jobs, "build_for_dataset", lambda *a, **k: NaNModel())
+    manager = JobManager(root=tmp_path)
+    st = manager.wait(manager.submit(spec(dataset=ds)), timeout=60)
+    assert st.state == "failed" and "epoch 1, step 1: the loss became NaN" in st.error
+    assert st.label == "deepbind (class) on mine"
+
+
+def test_snapshots_errors_and_singleton(tmp_path):
+    manager = JobManager(root=tmp_path)
+    job_id = manager.submit(long_spec())
+    snap = wait_for(manager, job_id, lambda s: len(s.history["step"]) >= 2)
+    n_before = len(snap.history["step"])
+    wait_for(manager, job_id, lambda s: len(s.history["step"]) >= n_before + 3)
+    assert len(snap.history["step"]) == n_before  # a snapshot never changes afterwards
+    manager.cancel(job_id)
+    manager.wait(job_id, timeout=60)
+    with pytest.raises(JobError, match=r"No training job 'nope'; known jobs: job1\."):
+        manager.status("nope")
+    with pytest.raises(ModelConfigError, match="Unknown model 'deepbnd'. Did you mean "
+                                               "'deepbind'"):
+        manager.submit(spec(model="deepbnd"))
+    assert get_manager() is get_manager()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_job_uses_mixed_precision(tmp_path):  # pragma: no cover - GPU machines only
+    manager = JobManager(root=tmp_path)
+    st = manager.wait(manager.submit(spec(config={"device": "cuda", "epochs": 2})), timeout=300)
+    assert st.state == "finished", st.error
+    assert st.device.startswith("cuda:") and "mixed precision" in st.report.device

@@ -1,0 +1,243 @@
+"""The training loop: learning, reproducibility, early stopping, failures, metrics, CLI."""
+
+import hashlib
+import json
+import math
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from regviz import checkpoints, devices, metrics, models, sequence
+from regviz.dataset import Dataset, random_splits
+from regviz.jobs import build_for_dataset
+from regviz.simulate import make_dataset
+from regviz.training import (TrainConfig, TrainConfigError, TrainingFailed, evaluate,
+                             reverse_complement_batch, train)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tf_set():
+    # 1,000 x 101 bp, a CTCF site in positives only, labels without noise
+    return make_dataset("tf-binding", 1000, seed=0, noise=False)
+
+
+def planted(n=240, length=40, seed=0, kind="binary"):
+    """Random DNA; label = has "GATAAG" (binary) or number of copies + noise (regression)."""
+    rng = np.random.default_rng(seed)
+    seqs = ["".join(rng.choice(list("ACGT"), length)) for _ in range(n)]
+    copies = rng.integers(0, 3, n) if kind == "regression" else (rng.random(n) < 0.5).astype(int)
+    for i, c in enumerate(copies):
+        s = seqs[i]
+        for j in range(c):
+            p = 2 + j * 18
+            s = s[:p] + "GATAAG" + s[p + 6:]
+        seqs[i] = s
+    y = copies + (rng.normal(0, 0.1, n) if kind == "regression" else 0)
+    return Dataset("planted", seqs, y.astype(np.float32), ["gata"], kind,
+                   splits=random_splits(n, seed))
+
+
+def tiny(dataset, **overrides):
+    torch.manual_seed(0)
+    return build_for_dataset("deepbind", dataset, "class", {"n_filters": 8, **overrides})
+
+
+def run(model, dataset, **cfg):
+    reports = list(train(model, dataset, TrainConfig(**{"num_threads": 1, **cfg})))
+    return reports, [r.train_loss for r in reports if r.phase == "train"]
+
+
+def test_short_training_lowers_loss_and_beats_chance(tf_set):
+    model = tiny(tf_set)
+    reports, losses = run(model, tf_set, epochs=6, batch_size=32, lr=1e-2, patience=None)
+    assert reports[0].phase == "start" and reports[-1].phase == "done"
+    assert len(losses) == reports[-1].step == 6 * 25 == reports[-1].total_steps
+    assert np.mean(losses[:10]) > 0.65 and np.mean(losses[-10:]) < 0.35
+    final = reports[-1]
+    assert final.test_metrics["auroc_mean"] > 0.85
+    assert final.best_metrics["auroc_mean"] > 0.95
+    assert final.device.startswith("CPU") and final.eta == 0.0 and final.fraction == 1.0
+    # the model holds the best epoch's weights: validation is scored the same again
+    again = evaluate(model, tf_set, "valid")
+    assert again["auroc_mean"] == pytest.approx(final.best_metrics["auroc_mean"], abs=1e-12)
+    assert again["tasks"]["CTCF"]["positives"] == final.best_metrics["tasks"]["CTCF"]["positives"]
+    json.dumps(final.to_dict())  # reports are JSON-ready
+
+
+def test_same_seed_gives_identical_losses_on_cpu():
+    ds = planted()
+    a = run(tiny(ds), ds, epochs=3, batch_size=16, lr=5e-3, seed=7, rc_augment=True)[1]
+    b = run(tiny(ds), ds, epochs=3, batch_size=16, lr=5e-3, seed=7, rc_augment=True)[1]
+    c = run(tiny(ds), ds, epochs=3, batch_size=16, lr=5e-3, seed=8, rc_augment=True)[1]
+    assert len(a) == 36 and a == b  # bit for bit
+    assert a != c
+
+
+def test_early_stopping_restores_best_weights():
+    rng = np.random.default_rng(1)
+    ds = planted(n=200)
+    ds.y = rng.integers(0, 2, (200, 1)).astype(np.float32)  # nothing to learn
+    model = tiny(ds)
+    reports, _ = run(model, ds, epochs=40, batch_size=32, lr=3e-2, patience=2)
+    final = reports[-1]
+    assert final.stopped_early and final.epoch < 40
+    assert final.epoch - final.best_epoch == 2  # stopped after two epochs without gain
+    assert "stopped early" in final.message
+    valid = evaluate(model, ds, "valid")["auroc_mean"]
+    assert valid == pytest.approx(final.best_metrics["auroc_mean"], abs=1e-12)
+
+
+def test_regression_uses_mse_and_pearson():
+    ds = planted(n=300, kind="regression")
+    reports, losses = run(tiny(ds), ds, epochs=15, batch_size=16, lr=1e-2, patience=None)
+    final = reports[-1]
+    assert final.monitor == "pearson_mean"
+    assert losses[-1] < losses[0] / 3
+    assert final.test_metrics["pearson_mean"] > 0.8 and "spearman_mean" in final.test_metrics
+
+
+def test_max_steps_and_stop_event():
+    ds = planted()
+    reports, losses = run(tiny(ds), ds, epochs=50, batch_size=16, max_steps=5)
+    assert len(losses) == 5 and reports[-1].phase == "done" and reports[-1].epoch == 1
+    stop, phases = threading.Event(), []
+    for r in train(tiny(ds), ds, TrainConfig(epochs=50, batch_size=16), stop=stop):
+        phases.append(r.phase)
+        if r.step == 3:
+            stop.set()
+    assert phases[-1] == "cancelled" and phases.count("train") == 3
+
+
+def test_reverse_complement_batch_matches_sequence_module():
+    seqs = ["ACGTTGCAAN", "GGGATTACAA"]
+    X = torch.from_numpy(sequence.one_hot(seqs))
+    rc = reverse_complement_batch(X).numpy()
+    assert sequence.decode(rc) == sequence.reverse_complement(seqs)
+    tracks = torch.arange(20.0).reshape(2, 1, 10)
+    both = reverse_complement_batch(torch.cat([X, tracks], 1))
+    assert torch.equal(both[:, 4], tracks[:, 0].flip(-1))  # tracks are only reversed
+
+
+def test_nan_loss_is_a_readable_failure():
+    ds = planted()
+
+    class GoesNaN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.calls = nn.Linear(4 * 40, 1), 0
+
+        def forward(self, x):
+            self.calls += 1
+            out = self.lin(x.flatten(1))
+            return out * float("nan") if self.calls > 4 and self.training else out
+
+    with pytest.raises(TrainingFailed, match=r"epoch 1, step 4: the loss became NaN .*lr=0.001"):
+        run(GoesNaN(), ds, epochs=2, batch_size=16)
+    with pytest.raises(TrainingFailed, match="step 2: the loss became (NaN|infinite)"):
+        run(tiny(ds), ds, epochs=2, batch_size=16, lr=1e20)
+
+
+def test_out_of_memory_is_a_readable_failure():
+    ds = planted()
+
+    class Greedy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(4 * 40, 1)
+
+        def forward(self, x):
+            if self.training:
+                raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 80 GiB")
+            return self.lin(x.flatten(1))
+
+    with pytest.raises(TrainingFailed, match=r"ran out of memory at batch size 64\. Lower the "
+                                             r"batch size \(e\.g\. 16\)"):
+        run(Greedy(), ds)
+
+
+def test_bad_settings_and_mismatched_model():
+    ds = planted()
+    with pytest.raises(TrainConfigError, match=r"TrainConfig.lr must be a finite number > 0 "
+                                               r".*Got -1 instead\."):
+        TrainConfig(lr=-1).validate()
+    with pytest.raises(TrainConfigError, match=r"TrainConfig.epochs must be an integer >= 1\. "
+                                               r"Got 0 instead\."):
+        TrainConfig(epochs=0).validate()
+    with pytest.raises(TrainConfigError, match="rc_augment must be True or False"):
+        TrainConfig(rc_augment="yes").validate()
+    with pytest.raises(TrainConfigError, match=r"gives 2 output\(s\) per sequence but planted "
+                                               r"has 1 task\(s\) \(gata\); .*n_outputs=1"):
+        run(models.build("deepbind", 40, 2, output_kind="multitask", n_filters=4), ds)
+    bad = planted()
+    bad.y[bad.splits["train"][3], 0] = np.nan
+    with pytest.raises(Exception, match=r"label of task 'gata' for sequence \d+ \(train split\) "
+                                        r"is nan; labels must be finite"):
+        run(tiny(bad), bad)
+
+
+@pytest.mark.skipif(torch.cuda.is_available() or devices._mps_available(),
+                    reason="checks the CPU-only path")
+def test_device_choice_on_a_cpu_only_machine():
+    assert devices.pick_device("auto") == torch.device("cpu")
+    assert devices.describe(torch.device("cpu")).startswith("CPU (")
+    assert devices.device_key("cpu") == "cpu"
+    assert isinstance(devices.autocast(torch.device("cpu")), type(__import__("contextlib")
+                                                                   .nullcontext()))
+    with pytest.raises(devices.DeviceError, match="no usable CUDA GPU"):
+        devices.pick_device("cuda")
+    with pytest.raises(devices.DeviceError, match=r"device must be one of auto, cpu, cuda, "
+                                                  r"cuda:N, mps\. Got 'tpu' instead\."):
+        devices.pick_device("tpu")
+
+
+def test_metrics_on_known_values():
+    y = np.array([[0, 1], [0, 1], [1, 1], [1, 1]], dtype=float)
+    p = np.array([[0.1, 0.3], [0.2, 0.1], [0.8, 0.2], [0.9, 0.4]])
+    m = metrics.score(y, p, "multitask", ["a", "b"])
+    assert m["tasks"]["a"] == {"auroc": 1.0, "auprc": 1.0, "positives": 2}
+    assert math.isnan(m["tasks"]["b"]["auroc"])  # one class only
+    assert m["auroc_mean"] == 1.0 and m["n"] == 4  # NaN tasks are skipped
+    p2 = np.array([[0.9], [0.8], [0.2], [0.1]])
+    assert metrics.score(y[:, :1], p2, "binary")["auroc_mean"] == 0.0
+    t = np.arange(10.0)[:, None]
+    r = metrics.score(t, 2 * t + 1, "regression", ["x"])
+    assert r["pearson_mean"] == pytest.approx(1.0) and r["spearman_mean"] == pytest.approx(1.0)
+    assert r["mse"] == pytest.approx(np.mean((t + 1) ** 2))
+    assert r["tasks"]["x"]["pearson"] == pytest.approx(1.0)
+    assert metrics.primary_metric("regression") == "pearson_mean"
+
+
+def test_cli_writes_a_loadable_checkpoint(tmp_path, capsys):
+    out = tmp_path / "db"
+    proc = subprocess.run(
+        [sys.executable, "-m", "regviz.train", "deepbind", "tf-binding", "--epochs", "1",
+         "--n", "500", "--out", str(out), "--threads", "1", "--set", "n_filters=4"],
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert f"checkpoint: {out}" in proc.stdout and "test: auroc_mean" in proc.stdout
+    model, card = checkpoints.load(out)
+    assert card["registry_name"] == "deepbind" and card["config"]["n_filters"] == 4
+    assert card["dataset"]["recipe"]["kwargs"] == {"name": "tf-binding", "n": 500, "seed": 0,
+                                                   "noise": True}
+    assert card["training"]["epochs"] == 1 and card["training"]["steps"] == 7
+    again = make_dataset(**card["dataset"]["recipe"]["kwargs"])  # the recipe regenerates
+    test = np.sort(again.splits["test"]).astype("<i8")
+    assert hashlib.sha256(test.tobytes()).hexdigest() == card["dataset"]["test_indices_sha256"]
+    assert evaluate(model, again, "test")["auroc_mean"] == pytest.approx(
+        card["metrics"]["test"]["auroc_mean"], abs=1e-6)
+    from regviz.train import main
+
+    assert main(["deepbind", "no-such-set"]) == 2  # bad input: exit status 2, one line
+    assert "error: Unknown dataset 'no-such-set'" in capsys.readouterr().err
+    assert main(["deepbind", "tf-binding", "--n", "100", "--lr", "1e20", "--quiet",
+                 "--out", str(tmp_path / "nan")]) == 1
+    assert "training failed: " in capsys.readouterr().err
+    assert not (tmp_path / "nan").exists()
