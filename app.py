@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="regviz", page_icon=":material/edit_note:", layout="wide")
+from regviz import ui
+
+st.set_page_config(page_title="regviz", page_icon=":material/biotech:", layout="wide")
 
 PAGES = {
     "regviz": [
@@ -11,10 +13,14 @@ PAGES = {
     ],
     "Models and data": [
         st.Page("pages/models.py", title="Model zoo", icon=":material/account_tree:"),
+        st.Page("pages/data.py", title="Datasets", icon=":material/dataset:"),
+        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("pages/card.py", title="Model card", icon=":material/badge:"),
     ],
 }
 
 page = st.navigation(PAGES)
 with st.sidebar:
     st.caption("regviz: see inside CNNs trained on regulatory DNA")
+    ui.model_picker()
 page.run()

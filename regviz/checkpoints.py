@@ -87,7 +87,9 @@ def make_card(model, dataset=None, training: dict | None = None, device: str = "
                 "test_indices_sha256": hashlib.sha256(test.tobytes()).hexdigest(),  # int64 LE
                 "ground_truth": ("regenerate with recipe; annotations and grammar travel "
                                  "with the dataset" if recipe else None),
-                "label_means": meta.get("label_means")}
+                "label_means": meta.get("label_means"),
+                "description": meta.get("description"),
+                "motifs": meta.get("motifs")}
     return {
         "schema_version": SCHEMA_VERSION,
         "name": name,

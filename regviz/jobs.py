@@ -138,6 +138,24 @@ def build_for_dataset(model: str, dataset: Dataset, preset: str = "class",
                         output_kind=dataset.task_kind, **overrides)
 
 
+def preflight(spec: JobSpec) -> None:
+    """Build the spec's model for its data on the meta device (no memory, milliseconds),
+    so a model that does not fit the data fails at submit, not minutes later.
+
+    Synthetic sets are checked on a 10-sequence version; files are read in the job."""
+    from regviz import simulate
+
+    if isinstance(spec.dataset, Dataset):
+        dataset = spec.dataset
+    elif str(spec.dataset) in simulate.list_datasets():
+        dataset = simulate.make_dataset(str(spec.dataset), 10, 0, spec.noise,
+                                        **spec.dataset_options)
+    else:
+        return
+    with torch.device("meta"):
+        build_for_dataset(spec.model, dataset, spec.preset, spec.overrides)
+
+
 def _new_folder(root: Path, stem: str) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     for k in itertools.count(1):
@@ -297,6 +315,7 @@ class JobManager:
         from regviz import models
 
         models.get_entry(spec.model)
+        preflight(spec)
         key = devices.device_key(devices.pick_device(spec.config.device))
         with self._lock:
             job_id = f"job{next(self._ids)}"

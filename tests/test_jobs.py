@@ -89,11 +89,16 @@ def test_second_job_on_a_device_queues(tmp_path):
 
 def test_failing_jobs_keep_readable_messages(tmp_path, monkeypatch):
     manager = JobManager(root=tmp_path)
-    # a regviz error (the model does not fit 101 bp) is kept as its message
-    bad = manager.submit(spec(overrides={"filter_width": 500}))
+    # a model that does not fit the data is refused at submit (meta-device preflight)
+    with pytest.raises(ModelConfigError, match=r"deepbind needs at least 500 bp; got "
+                                               r"input_length=101\."):
+        manager.submit(spec(overrides={"filter_width": 500}))
+    assert manager.jobs() == []
+    # a regviz error inside the job (a data file that is not there) is kept as its message
+    bad = manager.submit(spec(dataset=str(tmp_path / "missing.fa")))
     st = manager.wait(bad, timeout=60)
     assert st.state == "failed" and st.traceback is None
-    assert st.error.startswith("deepbind needs at least 500 bp; got input_length=101.")
+    assert st.error.startswith("Unknown dataset ") and "missing.fa" in st.error
     assert st.message == f"Failed: {st.error}"
     # a NaN loss becomes a readable failure, not a dead thread
     nan = manager.submit(spec(config={"lr": 1e20}))
@@ -103,7 +108,7 @@ def test_failing_jobs_keep_readable_messages(tmp_path, monkeypatch):
     # an unexpected exception: type, message and traceback are kept; the worker lives on
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
-    monkeypatch.setattr(jobs, "build_for_dataset", boom)
+    monkeypatch.setattr(jobs, "train", boom)
     st = manager.wait(manager.submit(spec()), timeout=60)
     assert st.state == "failed" and st.error == "RuntimeError: boom"
     assert "Traceback" in st.traceback and "boom" in st.traceback

@@ -1,4 +1,4 @@
-"""Plotly figures from finished arrays and tables; no model calls here.
+"""Figures shared by several views: motif maps, labels, curves, receptive fields, training.
 
 Positions shown to users are 1-based (the first base is 1), as in region strings.
 """
@@ -111,3 +111,55 @@ def receptive_field_figure(tables: dict) -> go.Figure:
     fig.update_xaxes(title="layer (forward order)")
     fig.update_yaxes(title="receptive field (bp)", type="log")
     return _layout(fig, "Receptive field growth", height=360)
+
+
+def cooperativity_figure(table: pd.DataFrame, title: str = "Planted cooperativity") -> go.Figure:
+    """Small multiples of pair terms vs gap, one panel per pair, one line per orientation.
+
+    ``table`` is `regviz.grammar.cooperativity_table`'s (pair, orientation, gap, term).
+    """
+    from plotly.subplots import make_subplots
+
+    pairs = list(dict.fromkeys(table["pair"]))
+    cols = min(3, len(pairs))
+    rows = -(-len(pairs) // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=pairs, shared_yaxes=True,
+                        horizontal_spacing=0.05, vertical_spacing=0.16)
+    orients = list(dict.fromkeys(table["orientation"]))
+    for k, pair in enumerate(pairs):
+        sub = table[table["pair"] == pair]
+        for j, orient in enumerate(orients):
+            line = sub[sub["orientation"] == orient]
+            fig.add_trace(go.Scatter(
+                x=line["gap"], y=line["term"], mode="lines", name=orient, legendgroup=orient,
+                showlegend=k == 0, line=dict(color=PALETTE[j % len(PALETTE)], width=2,
+                                             dash=["solid", "dash", "dot", "dashdot"][j % 4]),
+                hovertemplate=f"{pair} {orient}<br>gap %{{x}} bp<br>term %{{y:.3f}}<extra></extra>"),
+                row=k // cols + 1, col=k % cols + 1)
+    fig.update_xaxes(title_text="gap (bp)", row=rows)
+    fig.update_yaxes(title_text="added activity", col=1)
+    return _layout(fig, title, height=260 * rows + 60, legend_title="orientation (A, B)")
+
+
+def training_figure(history: dict, monitor: str = "") -> go.Figure:
+    """Live training curves: train loss per step (left) and validation metrics per epoch
+    (right). ``history`` is `regviz.jobs.JobStatus.history`."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("train loss (per step)",
+                                                        "validation (per epoch)"))
+    fig.add_trace(go.Scatter(x=history["step"], y=history["train_loss"], mode="lines",
+                             name="train loss", line=dict(color=PALETTE[0], width=1)), 1, 1)
+    epochs = pd.DataFrame(history.get("epochs") or [])
+    if not epochs.empty:
+        fig.add_trace(go.Scatter(x=epochs["epoch"], y=epochs["train_loss"], mode="lines+markers",
+                                 name="train loss (epoch mean)",
+                                 line=dict(color=PALETTE[0], dash="dot")), 1, 2)
+        shown = [c for c in ("valid_loss", f"valid_{monitor}") if c in epochs]
+        for j, col in enumerate(dict.fromkeys(shown)):
+            fig.add_trace(go.Scatter(x=epochs["epoch"], y=epochs[col], mode="lines+markers",
+                                     name=col.replace("_", " "),
+                                     line=dict(color=PALETTE[j + 1])), 1, 2)
+    fig.update_xaxes(title_text="step", row=1, col=1)
+    fig.update_xaxes(title_text="epoch", row=1, col=2)
+    return _layout(fig, "", height=340)

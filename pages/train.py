@@ -1,0 +1,63 @@
+"""Train: pick an architecture and data, train in the background, watch it learn."""
+
+import streamlit as st
+
+from regviz import jobs, simulate, ui
+from regviz.models import registry
+from regviz.training import TrainConfig
+
+ui.page_header(
+    "Train a model",
+    "Training runs in the background: you can leave this page, open others, or watch "
+    "from a second tab. Jobs run one at a time per device; others wait in the queue. A "
+    "finished model is saved as a checkpoint and becomes the active model.",
+)
+st.caption(f"New jobs train on: **{ui.training_device()}**.")
+entries = {e.title: e for e in registry.REGISTRY.values()}
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Model")
+    title = st.selectbox("Architecture", list(entries), key="arch")
+    entry = entries[title]
+    preset = st.radio("Preset", ["class", "paper"], horizontal=True, key="preset",
+                      help="class: small, trains on a laptop CPU in about a minute; paper: "
+                           "the published sizes (slow without a GPU)")
+    st.caption(entry.description)
+with right:
+    st.subheader("Data")
+    source = st.radio("Training data", ["Synthetic set", "Your data"], horizontal=True,
+                      key="source")
+    dataset, n, options = None, 2000, {}
+    if source == "Synthetic set":
+        c1, c2 = st.columns([2, 1])
+        dataset = c1.selectbox("Set", simulate.list_datasets(), key="set")
+        n = int(c2.number_input("Sequences", 200, 200_000, 2000, step=500, key="n"))
+        if dataset == "enhancer-4kb" and entry.name == "decode":
+            if st.checkbox("Add per-bp chromatin tracks (accessibility, H3K27ac) as extra "
+                           "input channels", key="tracks"):
+                options = {"tracks": "per_bp"}
+    else:
+        dataset = ui.user_dataset_input("train_data")
+
+st.subheader("Training settings")
+c = st.columns(6)
+epochs = int(c[0].number_input("Epochs (at most)", 1, 500, 5, key="epochs"))
+batch = int(c[1].number_input("Batch size", 1, 4096, 64, key="batch"))
+lr = float(c[2].number_input("Learning rate", 1e-6, 1.0, 1e-3, format="%.5f", key="lr"))
+patience = int(c[3].number_input("Early-stopping patience", 0, 100, 3, key="patience",
+                                 help="epochs without a better validation score before "
+                                      "stopping; 0 = never stop early"))
+seed = int(c[4].number_input("Seed", 0, 2**31 - 1, 0, key="train_seed"))
+rc = c[5].checkbox("Reverse-complement augmentation", key="rc")
+
+if st.button("Start training", type="primary", disabled=dataset is None, key="start"):
+    config = TrainConfig(epochs=epochs, batch_size=batch, lr=lr, patience=patience or None,
+                         rc_augment=rc, seed=seed)
+    spec = jobs.JobSpec(model=entry.name, dataset=dataset, preset=preset, n=n,
+                        dataset_options=options, config=config)
+    if ui.submit_training(spec):
+        st.toast(f"Queued: {spec.label}")
+
+st.subheader("Jobs")
+ui.job_monitor()
