@@ -333,3 +333,11 @@ def test_tf_binding_takes_another_tf_and_grammar_is_a_copy():
     assert again.grammar["tasks"]["Spi1"]["min"] == 1
     with pytest.raises(DataFormatError, match="decoys must name at least one"):
         simulate.make_dataset("tf-binding", 20, tf="CTCF", decoys=["MA0139.2"])
+
+
+def test_docs_datasets_page_is_in_sync_with_describe():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "datasets.md").read_text()
+    for name in simulate.list_datasets():
+        assert simulate.describe(name) in text, f"regenerate docs/datasets.md ({name} changed)"

@@ -1,0 +1,86 @@
+"""Shipped checkpoints: every recipe is shipped, loads, is small, and still scores what
+its card says on the test split regenerated from the card's recipe."""
+
+import hashlib
+import math
+
+import numpy as np
+import pytest
+
+from regviz import cards, checkpoints, metrics, shipped
+
+NAMES = [r.name for r in shipped.RECIPES]
+
+
+@pytest.fixture(scope="module", params=NAMES)
+def loaded(request):
+    folder = shipped.ROOT / request.param
+    if not folder.is_dir():
+        pytest.fail(f"shipped checkpoint {folder} is missing: run python -m regviz.shipped "
+                    f"--only {request.param}")
+    model, card = checkpoints.load(folder)
+    return request.param, model, card
+
+
+def test_every_checkpoint_is_small_and_safetensors_only(loaded):
+    name, _, _ = loaded
+    folder = shipped.ROOT / name
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == ["card.json", "model.safetensors"]
+    assert (folder / "model.safetensors").stat().st_size < 5 * 2**20
+
+
+def test_card_names_its_recipe_and_dataset(loaded):
+    name, model, card = loaded
+    recipe = shipped.get_recipe(name)
+    assert card["registry_name"] == recipe.model == model.registry_name
+    assert card["dataset"]["name"] == recipe.dataset
+    assert card["dataset"]["recipe"]["kwargs"]["n"] == recipe.n
+    assert card["training"]["note"] == recipe.note
+    assert card["dataset"]["motifs"], "synthetic cards list their planted motifs"
+
+
+def test_checkpoint_matches_its_card_on_the_regenerated_test_split(loaded):
+    name, model, card = loaded
+    dataset = cards.dataset_from_card(card)
+    test = np.sort(np.asarray(dataset.splits["test"], dtype="<i8"))
+    assert hashlib.sha256(test.tobytes()).hexdigest() == card["dataset"]["test_indices_sha256"]
+    got = metrics.evaluate(model, dataset, "test")
+    want = card["metrics"]["test"]
+    key = metrics.primary_metric(dataset.task_kind)
+    assert got[key] == pytest.approx(want[key], abs=1e-3)
+    for task, values in want["tasks"].items():
+        for metric, value in values.items():
+            if isinstance(value, float) and not math.isnan(value):
+                assert got["tasks"][task][metric] == pytest.approx(value, abs=1e-3), (task, metric)
+
+
+# the quality each shipped model reaches on its test split (README table); a retrained
+# model that falls below these is a regression
+FLOORS = {
+    "tf-binding_deepbind": ("auroc_mean", 0.95),
+    "tf-binding_kmer_logreg": ("auroc_mean", 0.75),
+    "enhancer-activity_deepstarr": ("pearson_mean", 0.7),
+    "enhancer-4kb_decode": ("auroc_mean", 0.85),
+    "enhancer-4kb_decode_tracks": ("auroc_mean", 0.9),
+    "chromatin-multitask_basset": ("auroc_mean", 0.65),
+    "chromatin-multitask_deepsea": ("auroc_mean", 0.6),
+    "chromatin-multitask_danq": ("auroc_mean", 0.6),
+}
+
+
+def test_shipped_models_reach_their_stated_quality(loaded):
+    name, _, card = loaded
+    if name not in FLOORS:
+        pytest.skip(f"{name}: no floor (the long-range lesson is in the comparison below)")
+    key, floor = FLOORS[name]
+    assert card["metrics"]["test"][key] >= floor
+
+
+def test_long_range_lesson_shows_in_the_test_metrics():
+    auroc = {}
+    for name in ("long-range_cnn", "long-range_basenji", "long-range_enformer_lite"):
+        auroc[name] = checkpoints.read_card(shipped.ROOT / name)["metrics"]["test"]["auroc_mean"]
+    # models that relate sites 1.1-1.7 kb apart beat the plain CNN clearly
+    assert auroc["long-range_basenji"] > auroc["long-range_cnn"] + 0.1
+    assert auroc["long-range_enformer_lite"] > auroc["long-range_cnn"] + 0.1
