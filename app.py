@@ -16,6 +16,8 @@ PAGES = {
         st.Page("pages/data.py", title="Datasets", icon=":material/dataset:"),
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("pages/card.py", title="Model card", icon=":material/badge:"),
+        st.Page("pages/import_model.py", title="Import a published model",
+                icon=":material/upload_file:"),
     ],
 }
 

@@ -15,11 +15,19 @@ regviz is for three kinds of users:
   what the network does with it.
 - **Biologists** inspecting which motifs a model relies on.
 
-### What you can do now
+### Where to start
+- **Model zoo**: the course's architectures (DeepBind, DeepSEA, Basset, DanQ, DeepSTARR,
+  DECODE, Basenji, ResNet, Enformer-lite, RNN/LSTM, k-mer logistic regression): their
+  layers, parameters and how far each layer sees.
+- **Datasets**: synthetic sets where the truth is known (which JASPAR motif was
+  planted where, and the rules the labels follow), or your own labelled sequences.
+- **Train**: train any architecture on a synthetic set or your data, in the
+  background, and watch it learn. Shipped models are ready in the sidebar's
+  **Active model** picker; **Model card** says what the active model predicts, what
+  it learned from and how well it does.
 - **Sequences**: paste sequences (raw lines or FASTA, any case), upload a FASTA file,
-  or name a region of a genome FASTA (`chr2L:1,001-5,000`, 1-based inclusive) and see
-  them checked and summarised (length, GC, N count). Every later view reads its
-  sequences through this same input.
+  or name a region of a genome FASTA (`chr2L:1,001-5,000`, 1-based inclusive). Every
+  view reads its sequences through this same input.
 
 ### Conventions
 - One-hot input has shape `(n, 4, L)` in **A, C, G, T** order; `N` is 0.25 in each

@@ -49,3 +49,16 @@ class CheckpointError(RegvizError, ValueError):
 
 class RegvizWarning(UserWarning):
     """Input was usable but changed on the way in (the message says how)."""
+
+
+class ImportFormatError(CheckpointError):
+    """A published-model file (DeepBind parameters, Keras HDF5) is foreign, truncated or
+    malformed, or uses layers regviz cannot rebuild."""
+
+
+class AttributionError(RegvizError, ValueError):
+    """An attribution or mutagenesis method cannot run with these inputs or this model."""
+
+
+class ExperimentError(RegvizError, ValueError):
+    """An in-silico motif experiment cannot be run with the requested settings."""

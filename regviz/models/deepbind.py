@@ -9,6 +9,17 @@ matches each of a few learned motif detectors::
     global max pool  [+ global average pool, interleaved per detector]
     [hidden dense layer with ReLU]  (optional, 32 units in DeepBind)
     linear -> (n, n_outputs)
+    [rc_max: the same layers on the reverse complement, keep the larger score]
+
+With ``rc_max`` the reverse strand is scanned by the reverse-complemented
+detectors on the forward input (``conv.weight.flip(1, 2)``, the same numbers as
+scanning the reverse complement, because pooling is global). The ``conv`` module
+therefore runs once, on the forward strand: hooks, filter views and Grad-CAM on
+``conv`` see forward-strand detector maps, while the score takes the better strand.
+
+DeepBind's parameter files store the per-detector *added* constant (called
+``thresholds`` there, usually negative), so an imported model's conv bias is that
+value as stored (`regviz.importers.deepbind`).
 """
 
 from __future__ import annotations
@@ -45,6 +56,11 @@ class DeepBindConfig(ModelConfig):
         does, so detectors can hang over the sequence ends.
     dropout : float
         Dropout on the pooled features (DeepBind's "expected value" dropout).
+    rc_max : bool
+        Score the sequence and its reverse complement with the same weights and
+        return the larger score per output, as the DeepBind tool does for DNA
+        models with ``reverse_complement = 1`` (default False: forward strand only).
+        The strands are combined by an ``nn.MaxPool1d(2)`` so DeepLIFT has a rule.
     """
 
     n_filters: int = 16
@@ -53,6 +69,7 @@ class DeepBindConfig(ModelConfig):
     hidden: int = 0
     pad_n: bool = False
     dropout: float = 0.0
+    rc_max: bool = False
 
     registry_name: ClassVar[str] = "deepbind"
     LENGTH_REASON: ClassVar[str] = "each motif detector must fit inside the sequence"
@@ -75,6 +92,7 @@ class DeepBindConfig(ModelConfig):
         check_int(name, "hidden", self.hidden, minimum=0)
         check_bool(name, "pad_n", self.pad_n)
         check_float(name, "dropout", self.dropout)
+        check_bool(name, "rc_max", self.rc_max)
 
     def stages(self) -> list[Stage]:
         if self.pad_n:
@@ -113,20 +131,43 @@ class DeepBind(RegvizModel):
             self.hidden = None
             self.hidden_act = None
         self.out = nn.Linear(n_features, config.n_outputs)
+        if config.rc_max:
+            # the reverse strand gets its own nonlinearity modules (each is used once
+            # per forward, as DeepLIFT needs) but shares conv/hidden/out weights
+            self.rc_act = nn.ReLU()
+            self.rc_max_pool = nn.MaxPool1d(n_pos)
+            self.rc_avg_pool = nn.AvgPool1d(n_pos) if config.avg_pool else None
+            self.rc_hidden_act = nn.ReLU() if config.hidden else None
+            self.strand_pool = nn.MaxPool1d(2)
         install_deeplift_guards(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)
         if self.pad is not None:
             x = self.pad(x)
-        x = self.act(self.conv(x))                       # (n, F, L')
-        pooled = self.max_pool(x)                        # (n, F, 1)
-        if self.avg_pool is not None:
+        forward = self._score(self.conv(x), self.act, self.max_pool, self.avg_pool,
+                              self.hidden_act)
+        if not self.config.rc_max:
+            return forward
+        # ACGT order: flipping channels complements, flipping width reverses, so these
+        # are the detectors read on the other strand (maps stay in forward positions)
+        rc_map = nn.functional.conv1d(x, self.conv.weight.flip(dims=(1, 2)), self.conv.bias)
+        reverse = self._score(rc_map, self.rc_act, self.rc_max_pool, self.rc_avg_pool,
+                              self.rc_hidden_act)
+        both = torch.stack([forward, reverse], dim=2)    # (n, n_outputs, 2)
+        return self.strand_pool(both).squeeze(2)
+
+    def _score(self, x: torch.Tensor, act: nn.Module, max_pool: nn.Module,
+               avg_pool: nn.Module | None, hidden_act: nn.Module | None) -> torch.Tensor:
+        """Detector maps ``(n, F, L')`` of one strand -> ``(n, n_outputs)``."""
+        x = act(x)                                       # (n, F, L')
+        pooled = max_pool(x)                             # (n, F, 1)
+        if avg_pool is not None:
             # (n, F, 2) flattened channel-major -> [max0, avg0, max1, avg1, ...]
-            pooled = torch.cat([pooled, self.avg_pool(x)], dim=2)
+            pooled = torch.cat([pooled, avg_pool(x)], dim=2)
         x = self.flatten(pooled)
         if self.dropout is not None:
             x = self.dropout(x)
         if self.hidden is not None:
-            x = self.hidden_act(self.hidden(x))
+            x = hidden_act(self.hidden(x))
         return self.out(x)

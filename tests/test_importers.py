@@ -1,0 +1,731 @@
+"""Importers of published models: DeepBind parameter files and Keras DeepSTARR .h5.
+
+Always run: files the tests write themselves (h5py) with known weights give numbers
+computed by hand; foreign, truncated and malformed files give clear errors and run
+nothing. With the shared real files (``../shared/data``): DeepBind's documented
+scores, the ENCODE test-set AUROCs, and the Keras model against a numpy forward
+pass read straight from the h5 weights, layer by layer.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import pickle
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+from streamlit.testing.v1 import AppTest
+
+from regviz import cards, checkpoints, importers, sequence
+from regviz.errors import CheckpointError, ImportFormatError
+from regviz.importers import deepbind as db
+from regviz.importers import keras as kr
+from regviz.models.convnets import DeepSTARRConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+needs_data = pytest.mark.skipif(
+    not (DATA / "deepbind").is_dir() or not (DATA / "deepstarr_keras").is_dir(),
+    reason=f"shared real data not found at {DATA} (only present in the regviz workplace)")
+
+# --------------------------------------------------------------------- DeepBind by hand
+
+# 2 detectors of width 2, max + average pooling, no hidden layer, forward strand only.
+# Stored detector fastest, then base (A, C, G, T), then position:
+#   detector 0: position 0 A=1;   position 1 C=2
+#   detector 1: position 0 G=1;   position 1 A=C=G=T=0.5
+HAND_AVG = """# deepbind 0.1
+reverse_complement = 0
+num_detectors = 2
+detector_len = 2
+has_avg_pooling = 1
+num_hidden = 0
+detectors = 1,0,0,0,0,1,0,0,0,0.5,2,0.5,0,0.5,0,0.5
+thresholds = -1,-0.2
+weights1 = 1,3,-2,6
+biases1 = 0.5
+weights2 = 0
+biases2 = 0
+"""
+# "AC" padded with one N each side: windows NA, AC, CN.
+#   detector 0: 0.25-1 -> 0, 1+2-1 = 2, 0.5-1 -> 0          max 2,    mean 2/3
+#   detector 1: 0.25+0.5-0.2 = 0.55, 0.3, 0.25*2-0.2 = 0.3  max 0.55, mean 1.15/3
+#   score = 0.5 + 1*2 + 3*(2/3) - 2*0.55 + 6*(1.15/3) = 5.7
+HAND_AVG_SCORE = 0.5 + 2 + 3 * (2 / 3) - 2 * 0.55 + 6 * (1.15 / 3)
+
+# 1 detector of width 1 (A=1, T=2), hidden layer of 2, both strands.
+# h = relu([x, 1 - x]) (weights1[i*2 + j]), score = 0.5 + 2 h0 + 3 h1
+HAND_RC = """# deepbind 0.1
+reverse_complement = 1
+num_detectors = 1
+detector_len = 1
+has_avg_pooling = 0
+num_hidden = 2
+detectors = 1,0,0,2
+thresholds = 0
+weights1 = 1,-1
+biases1 = 0,1
+weights2 = 2,3
+biases2 = 0.5
+"""
+
+
+def test_deepbind_hand_file_gives_hand_score(tmp_path):
+    params = db.parse_params(HAND_AVG.encode(), "hand.txt")
+    assert params.detectors.shape == (2, 4, 2)
+    assert params.detectors[0, 1, 1] == 2 and params.detectors[1, 2, 0] == 1
+    model = db.build_model(params, input_length=2)
+    assert db.model_scores(model, ["AC"])[0] == pytest.approx(HAND_AVG_SCORE, abs=1e-5)
+    assert HAND_AVG_SCORE == pytest.approx(5.7)
+    # the tool's score is the same: 2 bp is shorter than its window (int(1.5 * 2) = 3)
+    assert db.tool_scores(params, ["AC"])[0] == pytest.approx(5.7, abs=1e-5)
+
+
+def test_deepbind_reverse_complement_and_tool_windowing():
+    params = db.parse_params(HAND_RC.encode(), "rc.txt")
+    # "AC": forward max x = 1 -> 2.5; reverse "GT": max x = 2 -> 0.5 + 2*2 = 4.5
+    both = db.build_model(params, 2)
+    forward = db.build_model(params, 2, rc_max=False)
+    assert both.config.rc_max and not forward.config.rc_max
+    assert db.model_scores(both, ["AC", "CA", "CC"]).tolist() == pytest.approx([4.5, 4.5, 3.5])
+    assert db.model_scores(forward, ["AC", "GT"]).tolist() == pytest.approx([2.5, 4.5])
+    # the tool scans 2 bp with 1-bp windows (int(1.5 * 1)): windows A -> 2.5, C -> 3.5,
+    # and on the reverse strand G -> 3.5, T -> 4.5; max = 4.5, --average = max(3.0, 4.0)
+    assert db.tool_scores(params, ["AC"])[0] == pytest.approx(4.5)
+    assert db.tool_scores(params, ["AC"], average=True)[0] == pytest.approx(4.0)
+    assert db.tool_scores(params, ["AC"], window_size=2)[0] == pytest.approx(4.5)
+
+
+def test_deepbind_import_writes_a_loadable_checkpoint_with_source(tmp_path):
+    path = tmp_path / "D12345.001.txt"
+    path.write_text(HAND_RC)
+    model, card = importers.import_file(path, tmp_path / "ck", input_length=5)
+    loaded, card2 = checkpoints.load(tmp_path / "ck")
+    x = torch.from_numpy(sequence.one_hot(["ACGTN", "TTTTA"]))
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), model(x))
+    assert card2["source"]["file"] == "D12345.001.txt"
+    assert card2["source"]["model_id"] == "D12345.001"
+    assert "Alipanahi" in card2["source"]["citation"]
+    assert "ACGT order" in card2["input"]["encoding"]
+    text = cards.card_markdown(card2)
+    assert "**Imported from**: D12345.001.txt (DeepBind parameter file" in text
+    assert "max of both strands" in text
+
+
+# --------------------------------------------------------------------- DeepBind errors
+
+@pytest.mark.parametrize("text,match", [
+    ("# deepbind 0.2\n", r"bad\.txt: is for deepbind 0\.2; regviz reads the 0\.1 format"),
+    ("hello\n", r"bad\.txt: is not a DeepBind parameter file: the first line must be "
+                r"'# deepbind 0\.1'\. Found text whose first line is 'hello' instead"),
+    (HAND_AVG.replace("weights1 = 1,3,-2,6", "weights1 = 1,3"),
+     r"weights1 has 2 value\(s\) but a model with 2 detectors of length 2, has_avg_pooling=1, "
+     r"num_hidden=0 needs 4; the file is truncated or malformed"),
+    (HAND_AVG.split("biases1")[0], r"missing field 'biases1'; the file is truncated"),
+    (HAND_AVG.replace("thresholds = -1,-0.2", "thresholds = -1,abc"),
+     r"thresholds must hold comma-separated numbers\. Got 'abc' instead"),
+    (HAND_AVG.replace("thresholds = -1,-0.2", "thresholds = -1,nan"),
+     r"thresholds holds NaN or infinite values"),
+    (HAND_AVG.replace("has_avg_pooling = 1", "has_avg_pooling = 2"),
+     r"has_avg_pooling must be 0 or 1\. Got 2 instead"),
+    (HAND_AVG.replace("num_hidden = 0", "num_hidden = x"),
+     r"num_hidden must be a whole number >= 0\. Got 'x' instead"),
+    (HAND_AVG + "import os\n", r"line 13 \('import os'\) is not one of the DeepBind fields"),
+    (HAND_AVG + "biases1 = 1\n", r"field 'biases1' appears twice \(again on line 13\)"),
+])
+def test_deepbind_malformed_and_truncated_files(text, match):
+    with pytest.raises(ImportFormatError, match=match):
+        db.parse_params(text.encode(), "bad.txt")
+
+
+def test_deepbind_truncated_real_layout_file(tmp_path):
+    path = tmp_path / "cut.txt"
+    cut = HAND_RC.index("weights2 = 2,3") + len("weights2 = 2")   # a download cut short
+    path.write_bytes(HAND_RC.encode()[:cut])
+    with pytest.raises(ImportFormatError, match=r"cut\.txt: weights2 has 1 value\(s\) but "
+                                                r"a model with 1 detectors of length 1, "
+                                                r"has_avg_pooling=0, num_hidden=2 needs 2; "
+                                                r"the file is truncated or malformed"):
+        importers.import_file(path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------- Keras by hand
+
+def _inbound(name):
+    return [[[name, 0, 0, {}]]] if name else []
+
+
+def keras_config(chain, heads, length, channels=4):
+    """A Keras 2 Functional model_config for ``chain`` [(class, name, config)] + heads."""
+    layers = [{"class_name": "InputLayer", "name": "input_1", "inbound_nodes": [],
+               "config": {"batch_input_shape": [None, length, channels], "name": "input_1"}}]
+    prev = "input_1"
+    for kind, name, cfg in chain:
+        layers.append({"class_name": kind, "name": name, "config": {"name": name, **cfg},
+                       "inbound_nodes": _inbound(prev)})
+        prev = name
+    for name, units, act in heads:
+        layers.append({"class_name": "Dense", "name": name, "inbound_nodes": _inbound(prev),
+                       "config": {"name": name, "units": units, "activation": act,
+                                  "use_bias": True}})
+    return {"class_name": "Functional",
+            "config": {"name": "model", "layers": layers,
+                       "input_layers": [["input_1", 0, 0]],
+                       "output_layers": [[h[0], 0, 0] for h in heads]}}
+
+
+def write_keras_h5(path, config, weights, weights_only=False):
+    """Keras 2 HDF5 layout: model_config attr, model_weights/<layer>/<layer>/<w>:0."""
+    with h5py.File(path, "w") as f:
+        root = f
+        if not weights_only:
+            f.attrs["model_config"] = json.dumps(config)
+            f.attrs["keras_version"] = "2.15.0"
+            root = f.create_group("model_weights")
+        names = [ly["name"] for ly in config["config"]["layers"]]
+        root.attrs["layer_names"] = np.array([n.encode() for n in names])
+        for name in names:
+            group = root.create_group(name)
+            items = weights.get(name, {})
+            group.attrs["weight_names"] = np.array([f"{name}/{k}:0".encode() for k in items])
+            for key, arr in items.items():
+                group[f"{name}/{key}:0"] = np.asarray(arr, dtype=np.float32)
+
+
+CONV = dict(kernel_size=[1], strides=[1], padding="valid", dilation_rate=[1], groups=1,
+            activation="linear", use_bias=True, data_format="channels_last")
+BN = dict(axis=[2], momentum=0.99, epsilon=0.001, center=True, scale=True)
+
+
+def hand_keras(tmp_path, **kw):
+    """Input (4, 4) -> Conv1D(2, 1) -> BN -> ReLU -> MaxPool(2) -> Flatten -> Dev, Hk."""
+    chain = [("Conv1D", "Conv1D_1", dict(CONV, filters=2)),
+             ("BatchNormalization", "bn_1", BN),
+             ("Activation", "act_1", {"activation": "relu"}),
+             ("MaxPooling1D", "pool_1", dict(pool_size=[2], strides=[2], padding="valid")),
+             ("Dropout", "drop_1", {"rate": 0.4}),
+             ("Flatten", "flatten", {})]
+    config = keras_config(chain, [("Dense_Dev", 1, "linear"), ("Dense_Hk", 1, "linear")], 4)
+    weights = {
+        # kernel (width 1, in 4, out 2): filter 0 = A1 C2 G3 T4, filter 1 = T10
+        "Conv1D_1": {"kernel": np.array([[[1, 0], [2, 0], [3, 0], [4, 10]]]),
+                     "bias": np.zeros(2)},
+        # sqrt(var + eps) = 1 and 2 exactly with Keras' eps 1e-3
+        "bn_1": {"gamma": np.ones(2), "beta": np.zeros(2), "moving_mean": np.zeros(2),
+                 "moving_variance": np.array([1 - 1e-3, 4 - 1e-3])},
+        "Dense_Dev": {"kernel": np.array([[1], [10], [100], [1000]]), "bias": [0.5]},
+        "Dense_Hk": {"kernel": np.ones((4, 1)), "bias": [-1.0]},
+    }
+    path = tmp_path / "hand.h5"
+    write_keras_h5(path, config, weights, **kw)
+    return path, config
+
+
+def test_keras_hand_file_gives_hand_numbers(tmp_path):
+    path, _ = hand_keras(tmp_path)
+    model, card = importers.import_file(path, tmp_path / "ck")
+    # "ACGT": filter 0 = 1,2,3,4 and filter 1 = 0,0,0,10 -> BN /1 and /2 -> 0,0,0,5;
+    # max pool 2 -> f0 = 2,4; f1 = 0,5; Keras flatten (position-major) = [2, 0, 4, 5]
+    # Dev = 0.5 + 2 + 0 + 400 + 5000 = 5402.5 (channel-major would give 5042.5)
+    # Hk = -1 + 11 = 10
+    x = torch.from_numpy(sequence.one_hot(["ACGT"]))
+    with torch.no_grad():
+        assert model(x)[0].tolist() == pytest.approx([5402.5, 10.0], abs=1e-3)
+    assert card["tasks"]["names"] == ["Dev", "Hk"]
+    assert model.config.bn_eps == 1e-3 and model.config.flatten == "position_major"
+    assert model.config.conv_dropout == [0.4] and model.config.dense == []
+    loaded, card2 = checkpoints.load(tmp_path / "ck")
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), model(x))
+    assert card2["source"]["file"] == "hand.h5" and "de Almeida" in card2["source"]["citation"]
+    assert "Keras 2.15.0" in card2["source"]["format"]
+
+
+def test_keras_weights_only_file_needs_and_uses_the_json(tmp_path):
+    path, config = hand_keras(tmp_path, weights_only=True)
+    with pytest.raises(ImportFormatError, match=r"hand\.h5: holds weights only \(no "
+                                                r"'model_config' attribute\)"):
+        kr.read_keras(path)
+    spec = kr.read_keras(path, config_json=json.dumps(config))
+    assert spec.task_names == ["Dev", "Hk"]
+    (tmp_path / "hand.json").write_text(json.dumps(config))   # sidecar next to the file
+    model, _ = kr.import_keras(path, tmp_path / "ck")
+    with torch.no_grad():
+        out = model(torch.from_numpy(sequence.one_hot(["ACGT"])))
+    assert out[0].tolist() == pytest.approx([5402.5, 10.0], abs=1e-3)
+
+
+def test_keras_sequential_and_keras3_json_layouts(tmp_path):
+    """The same hand model written as a Keras 2 Sequential and as Keras 3 Functional JSON."""
+    path, config = hand_keras(tmp_path)
+    layers = config["config"]["layers"]
+    sequential = {"class_name": "Sequential", "config": {"name": "seq", "layers": [
+        {"class_name": ly["class_name"], "config": ly["config"]}
+        for ly in layers if ly["name"] != "Dense_Hk"]}}
+    keras3 = json.loads(json.dumps(config))
+    for ly in keras3["config"]["layers"]:
+        if ly["class_name"] == "InputLayer":
+            ly["config"] = {"batch_shape": ly["config"].pop("batch_input_shape"),
+                            "name": ly["name"]}
+        ly["inbound_nodes"] = [{"args": [{"class_name": "__keras_tensor__", "config": {
+            "keras_history": [node[0][0], 0, 0]}}], "kwargs": {}}
+            for node in ly["inbound_nodes"]]
+        if ly["class_name"] == "BatchNormalization":
+            ly["config"]["axis"] = -1
+    x = torch.from_numpy(sequence.one_hot(["ACGT"]))
+    for cfg, expected in ((sequential, [5402.5]), (keras3, [5402.5, 10.0])):
+        spec = kr.read_keras(path, config_json=json.dumps(cfg))
+        with torch.no_grad():
+            assert kr.build_model(spec)(x)[0].tolist() == pytest.approx(expected, abs=1e-3)
+    assert kr.read_keras(path, config_json=json.dumps(sequential)).task_names == ["Dev"]
+
+
+def numpy_keras_forward(path, X):
+    """Reference forward pass in float64 numpy, straight from the h5 (Keras semantics).
+
+    X is ``(n, 4, L)``; works on channels-last ``(n, L, C)`` as Keras does. Returns a
+    list of (layer name, output) for every weighted layer, pooling and flatten.
+    """
+    with h5py.File(path, "r") as f:
+        config = json.loads(f.attrs["model_config"])
+        root = f["model_weights"]
+
+        def w(name):
+            g = root[name]
+            names = [n.decode() if isinstance(n, bytes) else str(n)
+                     for n in g.attrs["weight_names"]]
+            return {n.split("/")[-1].split(":")[0]: g[n][()].astype(np.float64) for n in names}
+
+        layers = config["config"]["layers"]
+        outputs = [o[0] for o in config["config"]["output_layers"]]
+        h = X.transpose(0, 2, 1).astype(np.float64)
+        trace, heads = [], []
+        for ly in layers[1:]:
+            kind, c, name = ly["class_name"], ly["config"], ly["name"]
+            if name in outputs:
+                p = w(name)
+                heads.append(h @ p["kernel"] + p["bias"])
+                continue
+            if kind == "Conv1D":
+                p = w(name)
+                k = p["kernel"].shape[0]
+                if c["padding"] == "same":
+                    h = np.pad(h, ((0, 0), ((k - 1) // 2, k - 1 - (k - 1) // 2), (0, 0)))
+                length = h.shape[1] - k + 1
+                h = sum(h[:, j:j + length, :] @ p["kernel"][j] for j in range(k)) + p["bias"]
+            elif kind == "BatchNormalization":
+                p = w(name)
+                h = (h - p["moving_mean"]) / np.sqrt(p["moving_variance"] + c["epsilon"]) \
+                    * p["gamma"] + p["beta"]
+            elif kind == "Activation":
+                h = np.maximum(h, 0)
+            elif kind == "MaxPooling1D":
+                s = c["pool_size"][0]
+                n_out = h.shape[1] // s
+                h = h[:, :n_out * s].reshape(h.shape[0], n_out, s, h.shape[2]).max(axis=2)
+            elif kind == "Flatten":
+                h = h.reshape(h.shape[0], -1)
+            elif kind == "Dense":
+                p = w(name)
+                h = h @ p["kernel"] + p["bias"]
+            else:
+                continue
+            trace.append((name, kind, h))
+        return trace, np.concatenate(heads, axis=1)
+
+
+def random_keras(tmp_path, length=24, seed=0):
+    """A random small DeepSTARR-like h5: 2 conv blocks (same padding), dense + BN, 2 heads."""
+    rng = np.random.default_rng(seed)
+    chain = [("Conv1D", "Conv1D_1", dict(CONV, filters=6, kernel_size=[5], padding="same")),
+             ("BatchNormalization", "bn_1", BN),
+             ("Activation", "act_1", {"activation": "relu"}),
+             ("MaxPooling1D", "pool_1", dict(pool_size=[2], strides=[2], padding="valid")),
+             ("Conv1D", "Conv1D_2", dict(CONV, filters=5, kernel_size=[4], padding="same")),
+             ("BatchNormalization", "bn_2", BN),
+             ("Activation", "act_2", {"activation": "relu"}),
+             ("MaxPooling1D", "pool_2", dict(pool_size=[3], strides=[3], padding="valid")),
+             ("Flatten", "flatten", {}),
+             ("Dense", "Dense_1", {"units": 7, "activation": "linear"}),
+             ("BatchNormalization", "bn_3", dict(BN, axis=[1])),
+             ("Activation", "act_3", {"activation": "relu"}),
+             ("Dropout", "drop", {"rate": 0.4})]
+    config = keras_config(chain, [("Dense_Dev", 1, "linear"), ("Dense_Hk", 1, "linear")],
+                          length)
+    n_flat = 5 * ((length // 2) // 3)
+
+    def bn(n):
+        return {"gamma": rng.uniform(0.5, 2, n), "beta": rng.normal(size=n),
+                "moving_mean": rng.normal(size=n), "moving_variance": rng.uniform(0.01, 2, n)}
+
+    weights = {"Conv1D_1": {"kernel": rng.normal(size=(5, 4, 6)), "bias": rng.normal(size=6)},
+               "bn_1": bn(6),
+               "Conv1D_2": {"kernel": rng.normal(size=(4, 6, 5)), "bias": rng.normal(size=5)},
+               "bn_2": bn(5),
+               "Dense_1": {"kernel": rng.normal(size=(n_flat, 7)), "bias": rng.normal(size=7)},
+               "bn_3": bn(7),
+               "Dense_Dev": {"kernel": rng.normal(size=(7, 1)), "bias": rng.normal(size=1)},
+               "Dense_Hk": {"kernel": rng.normal(size=(7, 1)), "bias": rng.normal(size=1)}}
+    path = tmp_path / "random.h5"
+    write_keras_h5(path, config, weights)
+    return path
+
+
+def torch_trace(model, X):
+    """Outputs of each conv block's conv/bn/act/pool, the flatten and dense parts."""
+    seen = []
+    hooks = []
+    for i, block in enumerate(model.convs):
+        for part in ("conv", "bn", "act", "pool"):
+            mod = getattr(block, part)
+            if mod is not None:
+                hooks.append(mod.register_forward_hook(
+                    lambda m, a, o, tag=f"conv{i}.{part}": seen.append((tag, o.detach()))))
+    hooks.append(model.flatten.register_forward_hook(
+        lambda m, a, o: seen.append(("flatten", o.detach()))))
+    for i, block in enumerate(model.dense):
+        for part in ("linear", "bn", "act"):
+            mod = getattr(block, part)
+            if mod is not None:
+                hooks.append(mod.register_forward_hook(
+                    lambda m, a, o, tag=f"dense{i}.{part}": seen.append((tag, o.detach()))))
+    with torch.no_grad():
+        out = model(torch.from_numpy(X)).numpy()
+    for h in hooks:
+        h.remove()
+    return seen, out
+
+
+def assert_layerwise(path, X, tol=1e-4):
+    """Compare every layer of the imported model with the numpy reference; max diff."""
+    model, _ = kr.import_keras(path, path.parent / f"ck_{path.stem}")
+    ref, ref_out = numpy_keras_forward(path, X)
+    ours, out = torch_trace(model, X)
+    assert len(ours) == len(ref)
+    worst = 0.0
+    for (tag, mine), (name, kind, theirs) in zip(ours, ref):
+        mine = mine.numpy()
+        if mine.ndim == 3:                       # (n, C, L) -> Keras (n, L, C)
+            mine = mine.transpose(0, 2, 1)
+        assert mine.shape == theirs.shape, (tag, name)
+        scale = max(1.0, float(np.abs(theirs).max()))
+        diff = float(np.abs(mine - theirs).max()) / scale
+        assert diff < tol, f"{tag} vs Keras {kind} {name}: relative diff {diff:.2e}"
+        worst = max(worst, diff)
+    np.testing.assert_allclose(out, ref_out, atol=tol * max(1.0, np.abs(ref_out).max()))
+    return model, out, worst
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+def test_keras_random_model_matches_numpy_reference_layer_by_layer(tmp_path):
+    path = random_keras(tmp_path)
+    X = sequence.one_hot(sequence.random_sequences(8, 24, seed=3) + ["ACGTN" * 4 + "NNNN"])
+    model, _, _ = assert_layerwise(path, X)
+    assert model.config.pools == [2, 3] and model.config.dense_batchnorm
+
+
+def test_keras_published_deepstarr_layout_is_the_paper_preset(tmp_path):
+    """A file with the published DeepSTARR layers (random weights) fills the paper preset."""
+    rng = np.random.default_rng(1)
+    chain, weights, prev = [], {}, 4
+    for i, (filters, width) in enumerate(zip([256, 60, 60, 120], [7, 3, 5, 3])):
+        name = "Conv1D_1st" if i == 0 else f"Conv1D_{i + 1}"
+        chain += [("Conv1D", name, dict(CONV, filters=filters, kernel_size=[width],
+                                        padding="same")),
+                  ("BatchNormalization", f"batch_normalization_{i}", BN),
+                  ("Activation", f"activation_{i}", {"activation": "relu"}),
+                  ("MaxPooling1D", f"max_pooling1d_{i}",
+                   dict(pool_size=[2], strides=[2], padding="valid"))]
+        weights[name] = {"kernel": rng.normal(0, 0.1, (width, prev, filters)),
+                         "bias": rng.normal(0, 0.1, filters)}
+        weights[f"batch_normalization_{i}"] = {
+            "gamma": np.ones(filters), "beta": np.zeros(filters),
+            "moving_mean": np.zeros(filters), "moving_variance": np.ones(filters)}
+        prev = filters
+    chain.append(("Flatten", "flatten", {}))
+    n_in = 120 * 15
+    for j in (1, 2):
+        chain += [("Dense", f"Dense_{j}", {"units": 256, "activation": "linear"}),
+                  ("BatchNormalization", f"bn_dense_{j}", dict(BN, axis=[1])),
+                  ("Activation", f"act_dense_{j}", {"activation": "relu"}),
+                  ("Dropout", f"dropout_{j}", {"rate": 0.4})]
+        weights[f"Dense_{j}"] = {"kernel": rng.normal(0, 0.05, (n_in, 256)),
+                                 "bias": np.zeros(256)}
+        weights[f"bn_dense_{j}"] = {"gamma": np.ones(256), "beta": np.zeros(256),
+                                    "moving_mean": np.zeros(256), "moving_variance": np.ones(256)}
+        n_in = 256
+    for task in ("Dev", "Hk"):
+        weights[f"Dense_{task}"] = {"kernel": rng.normal(0, 0.1, (256, 1)), "bias": [0.0]}
+    config = keras_config(chain, [("Dense_Dev", 1, "linear"), ("Dense_Hk", 1, "linear")], 249)
+    path = tmp_path / "DeepSTARR.model.h5"
+    write_keras_h5(path, config, weights)
+    X = sequence.one_hot(sequence.random_sequences(2, 249, seed=0))
+    model, _, _ = assert_layerwise(path, X)
+    paper = DeepSTARRConfig.PRESETS["paper"]
+    cfg = model.config.to_dict()
+    assert {k: cfg[k] for k in paper} == paper
+    card = checkpoints.read_card(path.parent / f"ck_{path.stem}")
+    assert card["source"]["architecture"] == ("the published DeepSTARR architecture "
+                                              "(deepstarr 'paper' preset)")
+    # the Zenodo release: weights-only DeepSTARR.model.h5 + DeepSTARR.model.json (Keras 2.2
+    # "Model" JSON, batch-norm axis -1), loaded together
+    zenodo = tmp_path / "zenodo"
+    zenodo.mkdir()
+    old_style = json.loads(json.dumps(config))
+    old_style["class_name"] = "Model"
+    for ly in old_style["config"]["layers"]:
+        if ly["class_name"] == "BatchNormalization":
+            ly["config"]["axis"] = -1
+    (zenodo / "DeepSTARR.model.json").write_text(json.dumps(old_style))
+    write_keras_h5(zenodo / "DeepSTARR.model.h5", config, weights, weights_only=True)
+    released, _ = importers.import_file(zenodo / "DeepSTARR.model.h5", zenodo / "ck")
+    with torch.no_grad():
+        x = torch.from_numpy(X)
+        torch.testing.assert_close(released(x), model(x))
+    assert released.config.to_dict() == model.config.to_dict()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_views_work_on_imported_models(tmp_path):
+    """Attribution, ISM, filters and Grad-CAM run on imported models and agree with checks."""
+    from captum.attr import DeepLift
+
+    from regviz import attribution, filters, gradcam, ism
+
+    (tmp_path / "D00001.001.txt").write_text(HAND_AVG.replace("reverse_complement = 0",
+                                                              "reverse_complement = 1"))
+    strands, _ = importers.import_file(tmp_path / "D00001.001.txt", tmp_path / "db",
+                                       input_length=30)
+    starr, _ = kr.import_keras(random_keras(tmp_path), tmp_path / "k")
+    for model in (strands, starr):
+        X = sequence.one_hot(sequence.random_sequences(6, model.input_length, seed=2))
+        x = torch.from_numpy(X)
+        base = torch.full_like(x, 0.25)
+        attr, delta = DeepLift(model).attribute(x, base, target=0,
+                                                return_convergence_delta=True)
+        assert float(delta.abs().max()) < 1e-4       # DeepLIFT adds up to f(x) - f(base)
+        np.testing.assert_allclose(ism.ism(model, X[:2]), ism.ism_brute_force(model, X[:2]),
+                                   rtol=1e-5, atol=1e-4)
+        assert gradcam.gradcam(model, X[:2]).shape == (2, model.input_length)
+        ig = attribution.attribute(model, X[:2], "integrated_gradients")
+        assert ig.shape == (2, 4, model.input_length) and np.isfinite(ig).all()
+        assert len(filters.filter_pwms(model, X)) >= 1
+    # both strands: the score equals scoring the reverse complement when that is better
+    X = sequence.one_hot(sequence.random_sequences(20, 30, seed=4))
+    x, rc = torch.from_numpy(X), sequence.reverse_complement(X)
+    forward_only = db.build_model(db.parse_params(HAND_AVG.encode()), 30)
+    with torch.no_grad():
+        expected = torch.maximum(forward_only(x), forward_only(torch.from_numpy(rc.copy())))
+        torch.testing.assert_close(strands(x), expected)
+
+
+# --------------------------------------------------------------------- foreign files
+
+def test_foreign_files_are_named_and_nothing_runs(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    cases = [(pickle.dumps(Evil()), "model.pt", r"Found a Python pickle \(refused: pickles "
+                                                r"can run code\) instead"),
+             (b"\x89PNG\r\n\x1a\n" + b"\0" * 20, "logo.png", r"Found a PNG image instead"),
+             (b">seq1\nACGT\n", "x.fa", r"Found a FASTA file \(first line '>seq1'\) instead"),
+             (b"", "empty.txt", r"Found an empty file instead"),
+             (b"PK\x03\x04rest", "m.keras", r"Found a zip archive")]
+    for data, name, match in cases:
+        with pytest.raises(ImportFormatError, match=r"not a supported model file\. regviz "
+                                                    r"imports DeepBind parameter files"):
+            importers.import_file(data, tmp_path / "out", label=name)
+        with pytest.raises(ImportFormatError, match=rf"{name.replace('.', chr(92) + '.')}: .*"
+                                                    rf"{match}"):
+            importers.import_file(data, tmp_path / "out", label=name)
+    assert not marker.exists() and not (tmp_path / "out").exists()
+    # a pickle given straight to the Keras reader is refused as well
+    with pytest.raises(ImportFormatError, match=r"model\.pt: is not a Keras HDF5 \(\.h5\) file"):
+        kr.read_keras(pickle.dumps(Evil()), label="model.pt")
+    assert not marker.exists()
+    assert issubclass(ImportFormatError, CheckpointError)
+
+
+def test_keras_truncated_and_malformed_files(tmp_path):
+    path, config = hand_keras(tmp_path)
+    data = path.read_bytes()
+    with pytest.raises(ImportFormatError, match=r"cut\.h5: is an HDF5 file that cannot be "
+                                                r"opened .*truncated or corrupted"):
+        kr.read_keras(data[: len(data) // 2], label="cut.h5")
+
+    def variant(name, edit=None, weights_edit=None, raw_config=None):
+        cfg = json.loads(json.dumps(config))
+        if edit:
+            edit(cfg["config"]["layers"])
+        p = tmp_path / name
+        with h5py.File(path, "r") as src, h5py.File(p, "w") as dst:
+            src.copy("model_weights", dst)
+            dst.attrs["model_config"] = raw_config if raw_config is not None else json.dumps(cfg)
+            if weights_edit:
+                weights_edit(dst["model_weights"])
+        return p
+
+    lstm = variant("lstm.h5", lambda ls: ls[1].update(class_name="LSTM"))
+    with pytest.raises(ImportFormatError, match=r"lstm\.h5: layer 'Conv1D_1' is a Keras LSTM, "
+                                                r"which regviz cannot rebuild"):
+        kr.read_keras(lstm)
+    bad_json = variant("json.h5", raw_config="{not json")
+    with pytest.raises(ImportFormatError, match=r"json\.h5: its architecture JSON is malformed"):
+        kr.read_keras(bad_json)
+
+    def wrong_shape(root):
+        del root["Conv1D_1/Conv1D_1/kernel:0"]
+        root["Conv1D_1/Conv1D_1/kernel:0"] = np.zeros((3, 4, 2), np.float32)
+
+    shape = variant("shape.h5", weights_edit=wrong_shape)
+    with pytest.raises(ImportFormatError, match=r"shape\.h5: Conv1D 'Conv1D_1': kernel has "
+                                                r"shape \(3, 4, 2\) but the architecture "
+                                                r"needs \(1, 4, 2\)"):
+        kr.build_model(kr.read_keras(shape))
+    missing = variant("missing.h5", weights_edit=lambda root: root.__delitem__("bn_1"))
+    with pytest.raises(ImportFormatError, match=r"missing\.h5: has no weights for layer "
+                                                r"'bn_1'"):
+        kr.read_keras(missing)
+    relu_first = variant("order.h5", lambda ls: ls[1]["config"].update(activation="relu"))
+    with pytest.raises(ImportFormatError, match=r"BatchNormalization 'bn_1' must directly "
+                                                r"follow a Conv1D or Dense layer, before its "
+                                                r"ReLU"):
+        kr.read_keras(relu_first)
+    causal = variant("causal.h5", lambda ls: ls[1]["config"].update(padding="causal"))
+    with pytest.raises(ImportFormatError, match=r"Conv1D 'Conv1D_1' uses padding 'causal'"):
+        kr.read_keras(causal)
+
+
+# --------------------------------------------------------------------- real files
+
+DOCUMENTED = {  # data README table: rows seq1..seq4
+    "D00210.001": [7.059108, -0.172609, -0.140683, -0.174985],
+    "D00120.001": [-0.187212, 4.295672, 0.181295, -0.152521],
+    "D00410.003": [-0.649447, 0.666795, 5.885349, -0.379695],
+    "D00328.003": [-0.026180, -0.910773, -0.026180, 17.682623],
+}
+# the original tool's example output (DeepBind v0.11 README, default 1.5 x detector
+# windows) for the 38-nt rows 1-2; rows 3-4 are shorter than every window
+ORIGINAL_TOOL = {"D00210.001": [7.451420, -0.155398], "D00120.001": [-0.166146, 4.113817],
+                 "D00410.003": [-0.408751, 0.516956], "D00328.003": [-0.026180, -0.248167]}
+ENCODE = {"ELK1": ("D00360.007", 0.95), "FOXA1": ("D00761.001", 0.98),
+          "GABPA": ("D00409.004", 0.98), "REST": ("D00799.001", 1.00),
+          "USF1": ("D00700.006", 0.99)}
+
+
+def example_seqs():
+    return (DATA / "deepbind" / "example.seq").read_text().split()
+
+
+@needs_data
+def test_deepbind_documented_scores():
+    seqs = example_seqs()
+    for model_id, documented in DOCUMENTED.items():
+        params = db.read_params(DATA / "deepbind" / "params" / f"{model_id}.txt")
+        whole = [db.model_scores(db.build_model(params, len(s)), [s])[0] for s in seqs]
+        if params.reverse_complement:      # the DNA models: every row, full-sequence scan
+            np.testing.assert_allclose(whole, documented, atol=1e-4, err_msg=model_id)
+        else:                              # RNA: rows within the window agree exactly
+            np.testing.assert_allclose(whole[2:], documented[2:], atol=1e-4, err_msg=model_id)
+        tool = db.tool_scores(params, seqs)
+        np.testing.assert_allclose(tool[:2], ORIGINAL_TOOL[model_id], atol=1e-4,
+                                   err_msg=model_id)
+        np.testing.assert_allclose(tool[2:], documented[2:], atol=1e-4, err_msg=model_id)
+
+
+@needs_data
+def test_deepbind_import_names_the_protein_from_db_tsv(tmp_path):
+    _, card = importers.import_file(DATA / "deepbind" / "params" / "D00328.003.txt",
+                                    tmp_path / "ctcf")
+    assert card["name"] == "deepbind_D00328.003_CTCF"
+    assert card["tasks"]["names"] == ["CTCF binding score"]
+    assert card["source"]["database"]["Experiment"] == "SELEX"
+
+
+def read_encode(path):
+    with gzip.open(path, "rt") as handle:
+        rows = [line.rstrip("\n").split("\t") for line in handle][1:]
+    return [r[2] for r in rows], np.array([int(r[3]) for r in rows])
+
+
+@needs_data
+@pytest.mark.parametrize("tf", list(ENCODE))
+def test_deepbind_encode_test_auroc(tf):
+    model_id, noted = ENCODE[tf]
+    seqs, y = read_encode(next((DATA / "deepbind" / "encode_test").glob(f"{tf}_*_B.seq.gz")))
+    params = db.read_params(DATA / "deepbind" / "params" / f"{model_id}.txt")
+    auroc = roc_auc_score(y, db.model_scores(db.build_model(params, 101), seqs))
+    assert len(y) == 1000 and y.sum() == 500
+    assert abs(auroc - noted) <= 0.01, f"{tf}: AUROC {auroc:.4f}, noted {noted}"
+
+
+@needs_data
+def test_keras_baseline_dev_enhancers_and_layerwise_agreement(tmp_path):
+    src = DATA / "deepstarr_keras" / "baseline.h5"
+    path = tmp_path / "baseline.h5"
+    path.write_bytes(src.read_bytes())
+    records = sequence.read_fasta(DATA / "deepstarr_keras" / "dev_enhancers_example.fa")
+    X = sequence.one_hot([r.sequence for r in records])
+    model, out, _ = assert_layerwise(path, X)
+    assert len(records) == 10
+    assert (out[:, 0] > 1.3).all(), out[:, 0]
+    cfg = model.config
+    assert cfg.conv_filters == [128, 60, 60, 120] and cfg.dense == [64]
+    assert cfg.conv_widths == [7, 3, 5, 3] and cfg.input_length == 249
+
+
+# --------------------------------------------------------------------- page
+
+def test_import_page_imports_upload_and_refuses_foreign_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGVIZ_CACHE", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "pages" / "import_model.py"), default_timeout=60)
+    at.run()
+    assert not at.exception and "Upload a DeepBind .txt or Keras .h5" in at.info[0].value
+    at.file_uploader(key="import_file").set_value(("logo.png", b"\x89PNG\r\n\x1a\n0000",
+                                                   "image/png"))
+    at.run()
+    assert not at.exception
+    assert "logo.png: not a supported model file" in at.error[0].value
+    assert "Found a PNG image instead" in at.error[0].value
+    at.file_uploader(key="import_file").set_value(("D12345.001.txt", HAND_RC.encode(),
+                                                   "text/plain"))
+    at.run()
+    assert not at.exception and not at.error
+    folder = Path(at.session_state["active_model_request"])
+    assert folder.parent == tmp_path / "checkpoints"
+    model, card = checkpoints.load(folder)
+    assert card["source"]["file"] == "D12345.001.txt" and model.config.input_length == 101
+    assert any("Imported from" in m.value for m in at.markdown)
+
+
+def test_import_page_keras_upload_and_size_limit(tmp_path, monkeypatch):
+    from regviz import ui
+
+    monkeypatch.setenv("REGVIZ_CACHE", str(tmp_path / "cache"))
+    path, _ = hand_keras(tmp_path)
+    at = AppTest.from_file(str(ROOT / "pages" / "import_model.py"), default_timeout=60)
+    at.run()
+    at.file_uploader(key="import_file").set_value(("hand.h5", path.read_bytes(),
+                                                   "application/x-hdf5"))
+    at.run()
+    assert not at.exception and not at.error
+    model, card = checkpoints.load(at.session_state["active_model_request"])
+    assert card["tasks"]["names"] == ["Dev", "Hk"] and model.registry_name == "deepstarr"
+    monkeypatch.setattr(ui, "MAX_IMPORT_UPLOAD_MB", 0)
+    at = AppTest.from_file(str(ROOT / "pages" / "import_model.py"), default_timeout=60)
+    at.run()
+    at.file_uploader(key="import_file").set_value(("hand.h5", path.read_bytes(),
+                                                   "application/x-hdf5"))
+    at.run()
+    assert not at.exception
+    assert "hand.h5 is" in at.error[0].value and "the limit here is 0 MB" in at.error[0].value
