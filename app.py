@@ -11,6 +11,9 @@ PAGES = {
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/sequences.py", title="Sequences", icon=":material/edit_note:"),
     ],
+    "Learn": [
+        st.Page("pages/concepts.py", title="Concepts", icon=":material/school:"),
+    ],
     "Models and data": [
         st.Page("pages/models.py", title="Model zoo", icon=":material/account_tree:"),
         st.Page("pages/data.py", title="Datasets", icon=":material/dataset:"),
