@@ -11,6 +11,10 @@ PAGES = {
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/sequences.py", title="Sequences", icon=":material/edit_note:"),
     ],
+    "Explain a model": [
+        st.Page("pages/attribution.py", title="Attribution", icon=":material/insights:"),
+        st.Page("pages/spacing.py", title="Motif spacing", icon=":material/straighten:"),
+    ],
     "Learn": [
         st.Page("pages/concepts.py", title="Concepts", icon=":material/school:"),
     ],

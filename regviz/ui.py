@@ -562,3 +562,554 @@ def _job_panel() -> None:
         if st.button("Make it the active model", key=f"use_{job_id}"):
             request_active_model(status.checkpoint)
             st.rerun(scope="app")
+
+
+# ------------------------------------------------------------------ import published models
+
+MAX_IMPORT_UPLOAD_MB = 200
+
+
+def import_published_upload(upload, input_length: int = 101, config_upload=None):
+    """Import an uploaded DeepBind ``.txt`` or Keras ``.h5`` into the uploaded-models folder.
+
+    Returns ``(folder, card)`` on success, else None (the reason is shown with
+    st.error). The same file (and DeepBind input length) is imported only once;
+    the folder is ``model_roots()["uploaded"] / "<file stem>-<hash>"``.
+    """
+    from regviz import checkpoints, importers
+
+    if upload is None or _too_big(upload, MAX_IMPORT_UPLOAD_MB):
+        return None
+    data = upload.getvalue()
+    extra = config_upload.getvalue() if config_upload is not None else None
+    digest = hashlib.sha256(data + (extra or b"") + str(input_length).encode()).hexdigest()[:12]
+    target = model_roots()["uploaded"] / f"{Path(upload.name).stem}-{digest}"
+    with user_errors(upload.name) as state:
+        if (target / "card.json").exists():
+            card = checkpoints.read_card(target)
+        else:
+            _, card = importers.import_file(data, target, label=upload.name,
+                                            input_length=int(input_length),
+                                            config_json=extra,
+                                            max_bytes=MAX_IMPORT_UPLOAD_MB * 2**20)
+    return (target, card) if state["ok"] else None
+
+
+# ------------------------------------------------------------------ motif spacing
+
+@st.cache_resource(show_spinner="Regenerating the model's dataset for backgrounds...",
+                   max_entries=4)
+def spacing_context(folder: str, stamp: float) -> dict:
+    """What a spacing experiment needs from the active model's card: test sequences
+    and labels (synthetic sets), the grammar (planted truth) and the task names.
+    Models without a synthetic recipe get ``seqs`` None (random backgrounds only)."""
+    from regviz import cards
+
+    _, card = load_checkpoint(folder, stamp)
+    tasks = list((card.get("tasks") or {}).get("names") or [])
+    length = int((card.get("input") or {}).get("length")
+                 or (card.get("config") or {}).get("input_length") or 249)
+    try:
+        ds = cards.dataset_from_card(card)
+    except RegvizError:
+        return {"seqs": None, "y": None, "grammar": None, "tasks": tasks, "length": length}
+    test = list(ds.splits.get("test", range(len(ds.seqs))))
+    return {"seqs": [ds.seqs[i] for i in test], "y": ds.y[test], "grammar": ds.grammar,
+            "tasks": tasks, "length": length}
+
+
+def _spacing_backgrounds(ctx: dict, kind: str, n: int, seed: int, target: int):
+    from regviz import spacing
+
+    if ctx["seqs"] is None:
+        return sequence.random_sequences(n, ctx["length"], 0.42, seed=seed)
+    return spacing.make_backgrounds(ctx["seqs"], n, kind, seed, ctx["y"], target)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def spacing_run(folder: str, stamp: float, motif_a: str, motif_b: str, how: str, bg_kind: str,
+                n_bg: int, seed: int, distances: tuple, orientations: tuple, target: int,
+                convention: str, statistic: str, _progress=None):
+    """`regviz.spacing.spacing_experiment` for the page, cached by its settings."""
+    from regviz import spacing
+
+    model, _ = load_checkpoint(folder, stamp)
+    ctx = spacing_context(folder, stamp)
+    bgs = _spacing_backgrounds(ctx, bg_kind, n_bg, seed, target)
+    a = spacing.insert_motif(motif_a, how, seed)
+    b = spacing.insert_motif(motif_b, how, seed + 1)
+    return spacing.spacing_experiment(model, a, b, bgs, distances, orientations, target,
+                                      convention=convention, statistic=statistic,
+                                      grammar=ctx["grammar"], progress=_progress)
+
+
+@st.cache_data(show_spinner="Inserting the motif at every position...", max_entries=16)
+def spacing_single(folder: str, stamp: float, motif: str, how: str, bg_kind: str, n_bg: int,
+                   seed: int, target: int, max_copies: int, copy_gap: int):
+    """(marginalisation by position on both strands, copy number, orientation effect)."""
+    from regviz import spacing
+
+    model, _ = load_checkpoint(folder, stamp)
+    ctx = spacing_context(folder, stamp)
+    bgs = _spacing_backgrounds(ctx, bg_kind, n_bg, seed, target)
+    m = spacing.insert_motif(motif, how, seed)
+    kw = {"target": target, "grammar": ctx["grammar"]}
+    return (spacing.marginalize(model, m, bgs, strands=("+", "-"), **kw),
+            spacing.copy_number(model, m, bgs, max_copies, copy_gap, **kw),
+            spacing.orientation_effect(model, m, bgs, target=target))
+
+
+# ------------------------------------------------------------------ concepts
+
+CONCEPTS_MOTIFS = ["course example (GGATAA, CGATAA, CGATAT, GGATAT)", "GATA1", "CTCF",
+                   "FOS::JUN", "Spi1", "TAL1::TCF3", "other JASPAR name or ID"]
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def concepts_motif(name: str):
+    """The course motif or a JASPAR motif by name or ID (cached)."""
+    from regviz import concepts, motifs
+
+    return concepts.course_motif() if name.startswith("course") else motifs.jaspar(name)
+
+
+def concepts_motif_picker(key: str):
+    """Motif, background and pseudocount pickers; returns (motif, background, pseudocount)
+    or None after showing an error."""
+    from regviz import motifs
+
+    c1, c2, c3 = st.columns([2, 1, 1])
+    choice = c1.selectbox("Motif", CONCEPTS_MOTIFS, key=f"{key}_motif")
+    if choice == CONCEPTS_MOTIFS[-1]:
+        choice = c1.text_input("JASPAR name or matrix ID", "MA0139.2", key=f"{key}_jaspar")
+    gc = c2.slider("Background GC fraction", 0.2, 0.8, 0.5, 0.05, key=f"{key}_gc",
+                   help="Background: A = T = (1 - GC) / 2, C = G = GC / 2.")
+    pc = c3.slider("PSSM pseudocount (total per column)", 0.0, 4.0, 0.8, 0.1, key=f"{key}_pc",
+                   help="Added before taking logs so that unseen bases do not score minus "
+                        "infinity.")
+    with user_errors("Motif") as state:
+        motif = concepts_motif(choice)
+    if not state["ok"]:
+        return None
+    return motif, motifs.gc_background(gc), pc
+
+
+@st.cache_data(show_spinner="Tracing the zoo models...", max_entries=16)
+def concepts_rf_growth(names: tuple) -> dict:
+    from regviz import concepts
+
+    return {n: concepts.receptive_field_growth(n) for n in names}
+
+
+@st.cache_data(show_spinner="Reading the long-range checkpoint cards...", ttl=120)
+def concepts_long_range():
+    from regviz import concepts
+
+    return concepts.long_range_results()
+
+
+@st.cache_data(show_spinner="Counting k-mers and fitting the logistic regression...",
+               max_entries=16)
+def concepts_kmer_demo(n: int, length: int, k: int, seed: int) -> dict:
+    from regviz import concepts
+
+    return concepts.kmer_vs_cnn(n, length, k, seed)
+
+
+def concepts_motif_section(key: str):
+    """Motif pickers, PPM/PSSM/IC logos and tables; returns (motif, kernel (4, w)) or None."""
+    import pandas as pd
+
+    from regviz import concepts
+    from regviz.plotting import concepts as concepts_plots
+
+    picked = concepts_motif_picker(key)
+    if not picked:
+        return None
+    motif, bg, pc = picked
+    small = st.checkbox("Small-sample correction e_n in the IC", key=f"{key}_en")
+    with user_errors(motif.name) as ok:
+        mats = concepts.motif_matrices(motif, bg, pc, small)
+    if not ok["ok"]:
+        return None
+    fig = concepts_plots.matrix_logos_figure(mats, f"{motif.name} ({motif.id})")
+    left, right = st.columns([3, 2])
+    left.pyplot(fig, width="stretch")
+    left.download_button("Logos (PNG)", concepts_plots.figure_png(fig, close=True),
+                         "motif_logos.png", "image/png", key=f"{key}_logo_png")
+    right.markdown(f"**{motif.name}** ({motif.id}), {motif.width} bp, consensus "
+                   f"`{motif.consensus}`.\n\n*Top*: the PPM. *Middle*: the PSSM, the conv "
+                   "kernel (letters below 0 are penalised). *Bottom*: the logo; its total height "
+                   f"is the information content, {mats['ic'].to_numpy().sum():.1f} bits.")
+    with st.expander("PFM, PPM, PSSM and IC tables", expanded=True):
+        table_with_download(pd.concat({k: mats[k] for k in ("pfm", "ppm", "pssm", "ic")})
+                            .round(2), f"{motif.id}_matrices.csv", f"{key}_mats", index=True,
+                            height=35 * 18 + 3)
+    kernel = mats["pssm"].to_numpy()
+    if motif.id == "course" and st.radio(
+            "Kernel", ["PSSM computed here", "W printed on the slides"], horizontal=True,
+            key=f"{key}_kernel") != "PSSM computed here":
+        kernel = concepts.COURSE_SLIDE_PSSM
+        st.caption("The slides' W is illustrative: no background turns the PWM into it "
+                   "(p = 1 gives 3.7 but p = 0.5 gives 0.5 or 0.6).")
+    return motif, kernel
+
+
+def concepts_scan_section(kernel, key: str) -> None:
+    """Sequence input, then the PSSM slid along it: window terms, score track, tables."""
+    from regviz import concepts
+    from regviz.plotting import concepts as concepts_plots
+
+    records = sequence_input(f"{key}_seq", f">slide_example\n{concepts.COURSE_SEQUENCE}\n"
+                             ">two_sites\nTTGACAGATAAGGCTTATCTGCATGACTCATCGGATATC\n",
+                             allow_region=False)
+    if not records:
+        return
+    rec = st.selectbox("Sequence", records, format_func=lambda r: r.name, key=f"{key}_rec")
+    c1, c2, c3 = st.columns(3)
+    thr = c1.slider("ReLU threshold t (bias = -t)", -10.0, 20.0, 0.0, 0.5, key=f"{key}_thr")
+    pool = c2.number_input("Max-pool size", 1, 50, 2, key=f"{key}_pool")
+    pstride = c3.number_input("Max-pool stride", 1, 50, 2, key=f"{key}_pstride")
+    with user_errors(rec.name) as ok:
+        scores, pooled = concepts.pssm_walkthrough(rec.sequence, kernel, thr, int(pool),
+                                                   int(pstride))
+    if not ok["ok"]:
+        return
+    start = st.slider("Window start (slide the filter)", 1, len(scores), 1,
+                      key=f"{key}_start_{rec.name}")
+    row = scores.iloc[start - 1]
+    terms = concepts.window_terms(row["window"], kernel)
+    st.markdown(f"Window {start}-{row['end']} `{row['window']}`: score = "
+                + " + ".join(f"{w:.2f}" for w in terms)
+                + f" = **{row['score']:.2f}**; ReLU = **{row['relu']:.2f}**")
+    fig = concepts_plots.score_track_figure(scores, pooled, thr, selected=start)
+    st.plotly_chart(fig, width="stretch", key=f"{key}_track")
+    download_figure(fig, "pssm_scan.html", key=f"{key}_track_dl")
+    st.success(f"torch.nn.Conv1d(4, 1, {len(terms)}) with the PSSM as its weight gives the same "
+               f"scores: largest difference {scores.attrs['max_abs_diff']:.1e} (float64 "
+               "rounding).")
+    table_with_download(scores.round(4), f"{rec.name}_scan.csv", f"{key}_scores")
+    st.caption(f"Max pooling (size {pool}, stride {pstride}) of the ReLU track:")
+    table_with_download(pooled.round(4), f"{rec.name}_pooled.csv", f"{key}_pooled")
+
+
+def table_with_download(df, filename: str, key: str, index: bool = False, **kwargs) -> None:
+    """st.dataframe (integers with thousands separators) plus a CSV download button."""
+    config = {c: st.column_config.NumberColumn(format="localized") for c in df.columns
+              if str(df[c].dtype) in ("int64", "Int64")}
+    st.dataframe(df, hide_index=not index, width="stretch", column_config=config, **kwargs)
+    st.download_button("Table (CSV)", df.to_csv(index=index), filename, "text/csv",
+                       key=f"{key}_csv")
+
+
+# ------------------------------------------------------------------ filters
+
+@st.cache_resource(show_spinner="Loading the motif tools (memelite). Right after install "
+                                "the first use compiles them, up to 90 s; `python -m "
+                                "regviz.warmup` does that ahead of time...")
+def motif_tools_ready() -> bool:
+    """Run one tiny Tomtom so numba's compile/cache load happens behind a visible spinner."""
+    import numpy as np
+
+    from regviz import motifs
+
+    motifs.tomtom([np.full((4, 6), 0.25) + np.eye(4, 6)], n_nearest=1)
+    return True
+
+
+def filter_sequences(card: dict, n: int, length: int, seed: int = 1000):
+    """(X, names, source text) for the filter analysis of a model.
+
+    Synthetic models: a fresh draw of ``n`` sequences from the card's generator
+    (seed + ``seed``), with planted annotations. Others: random sequences at
+    42% GC (the filters' PWMs then show what random DNA activates best).
+    """
+    from regviz import sequence, simulate
+
+    recipe = (card.get("dataset") or {}).get("recipe") or {}
+    if recipe.get("function") == "regviz.simulate.make_dataset":
+        kw = dict(recipe.get("kwargs") or {})
+        kw.update(n=int(n), seed=int(kw.get("seed", 0)) + int(seed))
+        ds = simulate.make_dataset(**kw)
+        return sequence.one_hot(ds.seqs), ds.seqs, (
+            f"{n} fresh sequences from the model's synthetic generator "
+            f"({kw['name']}, seed {kw['seed']})")
+    seqs = sequence.random_sequences(int(n), int(length), gc=0.42, seed=int(seed))
+    return sequence.one_hot(seqs), seqs, (f"{n} random sequences (42% GC): this model has "
+                                          "no synthetic data to regenerate")
+
+
+@st.cache_resource
+def _filter_results() -> dict:
+    """Process-wide store of finished filter analyses (at most 6, oldest dropped)."""
+    return {}
+
+
+def filter_analysis(folder: str, stamp: float, rule: str, threshold: float, database: str,
+                    n_sequences: int, progress=None) -> dict:
+    """`regviz.filters.analyze_filters` on a checkpoint, cached per settings.
+
+    Kept in a process-wide store rather than st.cache_data so that a progress
+    bar made by the page can be driven while it runs (``progress(frac, msg)``).
+    """
+    from regviz import filters
+
+    key = (folder, stamp, rule, float(threshold), database, int(n_sequences))
+    store = _filter_results()
+    if key not in store:
+        model, card = load_checkpoint(folder, stamp)
+        X, seqs, source = filter_sequences(card, n_sequences, model.input_length)
+        out = filters.analyze_filters(model, X, rule=rule, threshold=threshold,
+                                      database=database,
+                                      planted=(card.get("dataset") or {}).get("motifs"),
+                                      task_names=(card.get("tasks") or {}).get("names"),
+                                      progress=progress)
+        out.update(sequences=seqs, source=source)
+        while len(store) >= 6:
+            store.pop(next(iter(store)))
+        store[key] = out
+    return store[key]
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def filter_activation(folder: str, stamp: float, sequence_text: str, index: int):
+    """One filter's activation along one sequence, shape (P,)."""
+    from regviz import filters, sequence
+
+    model, _ = load_checkpoint(folder, stamp)
+    return filters.activation_track(model, sequence.one_hot([sequence_text]), index)[0]
+
+
+@st.cache_data(max_entries=8, show_spinner="Matching the uploaded motifs with Tomtom...")
+def match_meme_upload(data: bytes, database: str):
+    """Motifs of an uploaded MEME file and their calibrated JASPAR matches."""
+    import tempfile
+
+    from regviz import filters, motifs
+    from regviz.errors import InputFormatError
+
+    with tempfile.NamedTemporaryFile(suffix=".meme") as handle:
+        handle.write(data)
+        handle.flush()
+        try:
+            found = motifs.read_meme(handle.name)
+        except (ValueError, KeyError, IndexError) as exc:
+            raise InputFormatError(f"could not read this as a MEME motif file ({exc}). "
+                                   "Expected 'MOTIF' blocks with a 'letter-probability "
+                                   "matrix' (MEME version 4).") from None
+    if not found:
+        raise InputFormatError("the file has no MOTIF blocks; expected a MEME motif file.")
+    return found, filters.match_filters(found, database)
+
+
+# ------------------------------------------------------------------ attribution
+
+_ATTRIBUTION_LOCK = __import__("threading").Lock()
+_ATTRIBUTION_MAX = 64
+
+
+@st.cache_resource
+def _attribution_store() -> dict:
+    """Process-wide cache of finished attributions, keyed by (checkpoint, stamp,
+    sequence, method, target, settings)."""
+    return {}
+
+
+def _attribution_key(folder, seq, what, target, settings) -> tuple:
+    import json
+
+    stamp = (Path(folder) / "model.safetensors").stat().st_mtime
+    digest = hashlib.sha256(seq.encode()).hexdigest()[:20]
+    return (str(folder), stamp, digest, what, int(target), json.dumps(settings, sort_keys=True))
+
+
+def _cached_attribution_call(folder, seq, what, target, settings, compute, label):
+    key = _attribution_key(folder, seq, what, target, settings)
+    store = _attribution_store()
+    if key in store:
+        return store[key]
+    model, _card = load_checkpoint(str(folder), key[1])
+    bar = st.progress(0.0, text=f"{label}...")
+
+    def progress(done, total):
+        bar.progress(min(done / max(total, 1), 1.0), text=f"{label}: {done:,} of {total:,}")
+
+    with _ATTRIBUTION_LOCK:  # the model object is shared across sessions
+        result = compute(model, progress)
+    bar.empty()
+    if len(store) >= _ATTRIBUTION_MAX:
+        store.pop(next(iter(store)))
+    store[key] = result
+    return result
+
+
+def attribution_for(folder, seq: str, method: str, target: int, settings: dict):
+    """``(4, L)`` attribution of one sequence by the checkpoint in ``folder`` (cached by
+    checkpoint, sequence, method, target and settings; progress shown while computing)."""
+    from regviz import attribution
+
+    def compute(model, progress):
+        X = attribution.encode_for(model, [seq])
+        return attribution.attribute(model, X, method, target, progress=progress,
+                                     **settings)[0]
+
+    return _cached_attribution_call(folder, seq, method, target, settings, compute,
+                                    attribution.TITLES.get(method, method))
+
+
+def attribution_sanity_for(folder, seq: str, method: str, target: int, settings: dict):
+    """`regviz.attribution.sanity` of one sequence (cached like `attribution_for`)."""
+    from regviz import attribution
+
+    def compute(model, progress):
+        X = attribution.encode_for(model, [seq])
+        return attribution.sanity(model, X, method, target, **settings)
+
+    return _cached_attribution_call(folder, seq, f"sanity:{method}", target, settings,
+                                    compute, f"Sanity checks of {method}")
+
+
+def attribution_test_scores(folder, card: dict, methods: tuple, target: int, n: int,
+                            settings: dict):
+    """Positional AUROC/auPRC of each method on ``n`` test sequences of the model's
+    synthetic set that hold a relevant planted site (cached)."""
+    import pandas as pd
+
+    from regviz import attribution, cards, ground_truth
+
+    task = card["tasks"]["names"][target]
+    dataset = _card_dataset(card)
+    seqs, ann, _ = ground_truth.test_subset(dataset, n, seed=0, only_with_sites=task)
+    rows = []
+    for method in methods:
+        def compute(model, progress, method=method):
+            X = attribution.encode_for(model, seqs)
+            a = attribution.attribute(model, X, method, target, progress=progress, **settings)
+            track = attribution.importance(a, X, method, hypothetical=method == "saliency")
+            return ground_truth.score_tracks(track, ann, dataset.grammar, task)
+
+        score = _cached_attribution_call(folder, "".join(seqs[:3]) + str(n), f"score:{method}",
+                                         target, settings, compute,
+                                         f"Scoring {method} on {len(seqs)} test sequences")
+        rows.append({"method": attribution.TITLES[method], **score,
+                     "motifs": ", ".join(score["motifs"])})
+    return pd.DataFrame(rows)
+
+
+def _card_dataset(card: dict):
+    from regviz import cards
+
+    recipe = ((card.get("dataset") or {}).get("recipe") or {}).get("kwargs") or {}
+    if recipe and set(recipe) <= {"name", "n", "seed", "noise"}:
+        return synthetic_dataset(recipe["name"], recipe["n"], recipe["seed"],
+                                 recipe.get("noise", True))
+    return cards.dataset_from_card(card)
+
+
+def attribution_default(card: dict, target: int = 0):
+    """(FASTA text, planted-site table) of the first test sequence of the model's own
+    synthetic set holding a site relevant to output ``target``; (None, None) if the
+    model was not trained on a synthetic set."""
+    from regviz import ground_truth
+
+    try:
+        dataset = _card_dataset(card)
+        task = card["tasks"]["names"][target]
+        seqs, ann, idx = ground_truth.test_subset(dataset, 1, seed=0, only_with_sites=task)
+    except Exception:  # noqa: BLE001 - user data or imported models have no default
+        return None, None
+    return f">test_{int(idx[0])} ({dataset.name}, test split)\n{seqs[0]}\n", ann
+
+
+# ------------------------------------------------------------------ gradcam
+
+_GRADCAM_LOCK = __import__("threading").Lock()
+_GRADCAM_MAX = 32
+
+
+@st.cache_resource
+def _gradcam_store() -> dict:
+    """Process-wide cache of finished Grad-CAM results (windows and scans)."""
+    return {}
+
+
+def _gradcam_cached(key: tuple, label: str, compute):
+    store = _gradcam_store()
+    if key in store:
+        return store[key]
+    bar = st.progress(0.0, text=f"{label}...")
+
+    def progress(done, total):
+        bar.progress(min(done / max(total, 1), 1.0), text=f"{label}: {done:,} of {total:,}")
+
+    with _GRADCAM_LOCK:  # captum hooks the shared model object: one user at a time
+        result = compute(progress)
+    bar.empty()
+    if len(store) >= _GRADCAM_MAX:
+        store.pop(next(iter(store)))
+    store[key] = result
+    return result
+
+
+def _gradcam_stamp(folder) -> float:
+    return (Path(folder) / "model.safetensors").stat().st_mtime
+
+
+def gradcam_dataset(card: dict):
+    """The active model's synthetic dataset (cached), or None for user data / imports."""
+    from regviz import cards
+
+    recipe = ((card.get("dataset") or {}).get("recipe") or {}).get("kwargs") or {}
+    try:
+        if recipe and set(recipe) <= {"name", "n", "seed", "noise"}:
+            return synthetic_dataset(recipe["name"], recipe["n"], recipe["seed"],
+                                     recipe.get("noise", True))
+        return cards.dataset_from_card(card)
+    except Exception:  # noqa: BLE001 - no recipe: the page offers pasting instead
+        return None
+
+
+def gradcam_window(folder, X, layers: tuple, target: int = 0):
+    """(prob, {layer: (L,) Grad-CAM}) of one window ``X`` (C, L) by the checkpoint in
+    ``folder``; cached by checkpoint, input and layers, progress shown per layer."""
+    import numpy as np
+
+    from regviz import gradcam
+
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    key = ("window", str(folder), _gradcam_stamp(folder),
+           hashlib.sha256(X.tobytes()).hexdigest()[:20], tuple(layers), int(target))
+
+    def compute(progress):
+        import torch
+
+        model, _card = load_checkpoint(str(folder), key[2])
+        with torch.no_grad():
+            model.eval()
+            logit = float(model(torch.from_numpy(X[None]))[0, target])
+        tracks = {}
+        for i, layer in enumerate(layers):
+            tracks[layer] = gradcam.gradcam(model, X[None], layer=layer, target=target)[0]
+            progress(i + 1, len(layers))
+        return 1 / (1 + np.exp(-logit)), tracks
+
+    return _gradcam_cached(key, "Grad-CAM per layer", compute)
+
+
+def gradcam_scan(folder, genome_path, region: str, stride: int, threshold: float,
+                 min_width: int, edges: str = "shift"):
+    """`regviz.gradcam.scan_region` of the checkpoint in ``folder`` (cached by checkpoint,
+    genome file, region and settings; a progress bar counts windows)."""
+    from regviz import gradcam
+
+    path = Path(genome_path)
+    key = ("scan", str(folder), _gradcam_stamp(folder), str(path.resolve()),
+           path.stat().st_mtime, region, int(stride), float(threshold), int(min_width), edges)
+
+    def compute(progress):
+        model, _card = load_checkpoint(str(folder), key[2])
+        return gradcam.scan_region(model, open_genome(str(path)), region, stride=stride,
+                                   threshold=threshold, min_width=min_width, edges=edges,
+                                   progress=progress)
+
+    return _gradcam_cached(key, "Scanning windows", compute)

@@ -1,0 +1,188 @@
+"""Attribution figures from finished arrays: stacked tracks, logos, ISM heatmaps.
+
+Positions shown are 1-based (first base = 1); annotation tables are 0-based,
+end exclusive (as in ``Dataset.annotations`` and BED) and are converted here.
+No model calls.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .core import PALETTE
+
+BASES = "ACGT"
+BASE_COLORS = {"A": "#109648", "C": "#255C99", "G": "#F7B32B", "T": "#D62839"}
+
+
+def _sites(annotations: pd.DataFrame | None) -> pd.DataFrame:
+    if annotations is None or len(annotations) == 0:
+        return pd.DataFrame(columns=["start", "end", "motif_name", "strand"])
+    return annotations
+
+
+def tracks_figure(tracks: dict, seq: str, annotations: pd.DataFrame | None = None,
+                  title: str = "", hits: pd.DataFrame | None = None,
+                  height_per_track: int = 150) -> go.Figure:
+    """Per-base importance tracks of one sequence, stacked and aligned on a shared x axis.
+
+    Parameters
+    ----------
+    tracks : dict of str -> array (L,)
+        Method title -> importance per base.
+    seq : str
+        The sequence (length L); hover shows 1-based position, base and value.
+    annotations : DataFrame, optional
+        Planted motifs (motif_name, start 0-based, end exclusive, strand), drawn as
+        shaded boxes on every track.
+    hits : DataFrame, optional
+        Motif-scan hits with the same columns (e.g. FIMO, converted to 0-based),
+        drawn as outlined boxes.
+    """
+    names = list(tracks)
+    fig = make_subplots(rows=max(len(names), 1), cols=1, shared_xaxes=True,
+                        vertical_spacing=0.03, subplot_titles=names)
+    pos = np.arange(1, len(seq) + 1)
+    bases = np.array(list(seq))
+    for k, name in enumerate(names, start=1):
+        y = np.asarray(tracks[name], dtype=float)
+        colors = [BASE_COLORS.get(b, "#888888") for b in bases]
+        fig.add_trace(go.Bar(x=pos, y=y, marker_color=colors, marker_line_width=0, name=name,
+                             showlegend=False, customdata=bases,
+                             hovertemplate="position %{x}<br>base %{customdata}<br>"
+                                           "value %{y:.4g}<extra>" + name + "</extra>"),
+                      row=k, col=1)
+        fig.update_yaxes(title_text="importance", row=k, col=1)
+    motif_names = list(dict.fromkeys(_sites(annotations)["motif_name"]))
+    for r in _sites(annotations).itertuples():
+        color = PALETTE[motif_names.index(r.motif_name) % len(PALETTE)]
+        for k in range(1, len(names) + 1):
+            label = dict(annotation_text=r.motif_name, annotation_position="top left",
+                         annotation_font_size=10) if k == 1 else {}
+            fig.add_vrect(x0=r.start + 0.5, x1=r.end + 0.5, fillcolor=color, opacity=0.15,
+                          line_width=0, row=k, col=1, **label)
+    for r in _sites(hits).itertuples():
+        for k in range(1, len(names) + 1):
+            fig.add_vrect(x0=r.start + 0.5, x1=r.end + 0.5, line=dict(color="black", width=1,
+                          dash="dot"), fillcolor="rgba(0,0,0,0)", row=k, col=1)
+    fig.update_xaxes(title_text="position (bp, 1-based)", row=max(len(names), 1), col=1)
+    fig.update_layout(title=title, template="plotly_white", bargap=0,
+                      height=80 + height_per_track * max(len(names), 1),
+                      margin=dict(l=60, r=20, t=60, b=45))
+    return fig
+
+
+def ism_heatmap(ism: np.ndarray, seq: str, title: str = "In-silico mutagenesis",
+                start: int = 0, end: int | None = None) -> go.Figure:
+    """Heatmap of ISM effects ``(4, L)`` (rows A, C, G, T), optionally for [start, end).
+
+    Colour is f(mutant) - f(reference) (diverging, centred on 0); reference bases
+    are 0 and marked with a dot.
+    """
+    ism = np.asarray(ism, dtype=float)
+    end = ism.shape[1] if end is None else end
+    sub = ism[:, start:end]
+    pos = np.arange(start + 1, end + 1)
+    bases = list(seq[start:end])
+    lim = float(np.abs(sub).max()) or 1.0
+    text = [[f"position {p}<br>reference {b}<br>{BASES[r]} -> {v:+.4g}"
+             for p, b, v in zip(pos, bases, sub[r])] for r in range(4)]
+    fig = go.Figure(go.Heatmap(z=sub, x=pos, y=list(BASES), zmid=0, zmin=-lim, zmax=lim,
+                               colorscale="RdBu_r", text=text, hoverinfo="text",
+                               colorbar=dict(title="Δ prediction")))
+    ref_rows = [BASES.index(b) if b in BASES else None for b in bases]
+    keep = [(p, BASES[r]) for p, r in zip(pos, ref_rows) if r is not None]
+    if keep and len(keep) <= 600:
+        fig.add_trace(go.Scatter(x=[p for p, _ in keep], y=[b for _, b in keep], mode="markers",
+                                 marker=dict(size=3, color="black"), hoverinfo="skip",
+                                 showlegend=False))
+    fig.update_xaxes(title="position (bp, 1-based)")
+    fig.update_yaxes(title="substituted base", autorange="reversed")
+    fig.update_layout(title=title, template="plotly_white", height=260,
+                      margin=dict(l=60, r=20, t=50, b=45))
+    return fig
+
+
+def logo_matrix(attributions: np.ndarray, start: int = 0, end: int | None = None) -> pd.DataFrame:
+    """``(4, L)`` attributions -> logomaker matrix (rows = 1-based positions, cols ACGT)."""
+    A = np.asarray(attributions, dtype=float)[:4]
+    end = A.shape[1] if end is None else end
+    return pd.DataFrame(A[:, start:end].T, columns=list(BASES),
+                        index=pd.RangeIndex(start + 1, end + 1, name="position"))
+
+
+def logo_figure(attributions: np.ndarray, start: int = 0, end: int | None = None,
+                title: str = "", width: float | None = None):
+    """Attribution logo of positions [start, end) (0-based) as a matplotlib Figure.
+
+    Letters are scaled by their attribution (negative values below the axis); x ticks
+    are 1-based positions.
+    """
+    import logomaker
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    mat = logo_matrix(attributions, start, end)
+    fig, ax = plt.subplots(figsize=(width or max(4.0, min(0.18 * len(mat), 24.0)), 2.2))
+    logomaker.Logo(mat, ax=ax, color_scheme=BASE_COLORS, flip_below=False)
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.set_xlabel("position (bp, 1-based)")
+    ax.set_ylabel("attribution")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def figure_png(fig, dpi: int = 150) -> bytes:
+    """PNG bytes of a matplotlib figure (for a download button); closes the figure."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def scores_figure(table: pd.DataFrame, title: str = "Ground truth: planted-motif positions"):
+    """Bar chart of positional AUROC and auPRC per method (columns method, auroc, auprc,
+    baseline_auprc)."""
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=table["method"], y=table["auroc"], name="AUROC",
+                         marker_color=PALETTE[0], text=[f"{v:.3f}" for v in table["auroc"]],
+                         textposition="outside"))
+    fig.add_trace(go.Bar(x=table["method"], y=table["auprc"], name="auPRC",
+                         marker_color=PALETTE[1], text=[f"{v:.3f}" for v in table["auprc"]],
+                         textposition="outside"))
+    if "baseline_auprc" in table:
+        fig.add_hline(y=float(table["baseline_auprc"].iloc[0]), line_dash="dot",
+                      annotation_text="auPRC by chance")
+    fig.add_hline(y=0.5, line_dash="dash", annotation_text="AUROC by chance",
+                  annotation_position="bottom right")
+    fig.update_yaxes(range=[0, 1.1], title="score")
+    fig.update_layout(title=title, template="plotly_white", barmode="group", height=320,
+                      margin=dict(l=60, r=20, t=50, b=45))
+    return fig
+
+
+def tracks_tsv(tracks: dict, seq: str) -> str:
+    """Tab-separated table: position (1-based), base, one column per track."""
+    df = pd.DataFrame({"position": np.arange(1, len(seq) + 1), "base": list(seq)})
+    for name, values in tracks.items():
+        df[name] = np.asarray(values, dtype=float)
+    return df.to_csv(sep="\t", index=False)
+
+
+def tracks_bedgraph(track, chrom: str, offset: int = 0, name: str = "attribution") -> str:
+    """bedGraph text of one track (0-based, end exclusive; ``offset`` = 0-based start of
+    the sequence on ``chrom``)."""
+    values = np.asarray(track, dtype=float)
+    lines = [f'track type=bedGraph name="{name}"']
+    lines += [f"{chrom}\t{offset + i}\t{offset + i + 1}\t{v:.6g}" for i, v in enumerate(values)]
+    return "\n".join(lines) + "\n"
