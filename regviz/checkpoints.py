@@ -170,7 +170,11 @@ def _pickle_error(path: Path) -> CheckpointError:
 
 
 def _looks_like_pickle(head: bytes) -> bool:
-    # torch.save zip archives start with PK; raw pickles with protocol marker 0x80
+    # torch.save zip archives start with PK; raw pickles with protocol marker 0x80.
+    # A safetensors file (8-byte header length, then the JSON header "{...") is not a
+    # pickle even when its header length's low byte happens to be 0x80.
+    if len(head) >= 9 and head[8:9] == b"{":
+        return False
     return head[:4] == b"PK\x03\x04" or (len(head) >= 2 and head[0] == 0x80 and head[1] <= 5)
 
 
