@@ -365,9 +365,15 @@ def available_models() -> dict:
     """label -> folder (str) of every readable checkpoint, shipped ones first."""
     from regviz import checkpoints
 
+    from regviz import shipped
+
+    order = {r.name: k for k, r in enumerate(shipped.RECIPES)}  # the lecture's DeepBind first
     found = {}
     for origin, root in model_roots().items():
-        for folder, info in checkpoints.list_checkpoints(root):
+        listed = checkpoints.list_checkpoints(root)
+        if origin == "shipped":
+            listed.sort(key=lambda item: order.get(item[0].name, len(order)))
+        for folder, info in listed:
             if info.get("error"):
                 continue
             data = f" on {info['dataset']}" if info.get("dataset") else ""
