@@ -14,6 +14,7 @@ PAGES = {
     "Explain a model": [
         st.Page("pages/attribution.py", title="Attribution", icon=":material/insights:"),
         st.Page("pages/gradcam.py", title="Grad-CAM", icon=":material/center_focus_strong:"),
+        st.Page("pages/filters.py", title="Filters", icon=":material/filter_alt:"),
         st.Page("pages/spacing.py", title="Motif spacing", icon=":material/straighten:"),
     ],
     "Learn": [

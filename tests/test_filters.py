@@ -1,0 +1,275 @@
+"""First-layer filters: PWMs, JASPAR matching with a calibrated null, influence, page."""
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from regviz import filters, filters_match, motifs, models, shipped, simulate
+from regviz.errors import ModelConfigError, MotifError
+from regviz.sequence import one_hot
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = [
+    "tf-binding_deepbind",
+    pytest.param("chromatin-multitask_basset", marks=pytest.mark.xfail(
+        strict=True, reason="the CPU-sized shipped basset (test AUROC 0.71; liver, stem and "
+        "erythroid near chance) recovers 2 of 12 planted motifs (Spi1, REST) at q < 0.05")),
+    pytest.param("enhancer-activity_deepstarr", marks=pytest.mark.xfail(
+        strict=True, reason="the shipped deepstarr's 7-bp first-layer filters match no "
+        "planted motif (0 of 8) at q < 0.05 against JASPAR CORE insects")),
+]
+
+
+def deepbind_with(pssms, length=60, bias=None):
+    """A DeepBind whose filters are the given (4, w) matrices (no padding)."""
+    w = max(p.shape[1] for p in pssms)
+    model = models.build("deepbind", length, 1, preset="class", n_filters=len(pssms),
+                         filter_width=w)
+    with torch.no_grad():
+        model.conv.weight.zero_()
+        for i, p in enumerate(pssms):
+            model.conv.weight[i, :, :p.shape[1]] = torch.as_tensor(np.ascontiguousarray(p),
+                                                                   dtype=torch.float32)
+        model.conv.bias.copy_(torch.as_tensor(bias if bias is not None else
+                                              np.zeros(len(pssms)), dtype=torch.float32))
+    return model.eval()
+
+
+def random_seqs(n, length, seed):
+    rng = np.random.default_rng(seed)
+    return ["".join(rng.choice(list("ACGT"), length)) for _ in range(n)]
+
+
+# ------------------------------------------------------------------ PWMs
+
+
+def test_basset_rule_counts_exactly_the_planted_windows():
+    # filter = +1 on GATTACA, -1 elsewhere: score 7 only on an exact GATTACA
+    site = "GATTACA"
+    W = np.where(one_hot([site])[0] > 0, 1.0, -1.0)
+    model = deepbind_with([W], length=40)
+    seqs = random_seqs(30, 40, 1)
+    seqs = [s[:10] + site + s[17:] for s in seqs]
+    X = one_hot(seqs)
+    fm = filters.filter_pwms(model, X, rule="basset", pseudocount=0)
+    assert len(fm) == 1 and fm[0].index == 0
+    # the cut-off is 0.5 (max - mean) + mean with max 7: only 7s (and 5s, one mismatch) pass
+    act = filters.activation_track(model, X, 0)
+    cut = 0.5 * (act.max() - act.mean()) + act.mean()
+    assert fm[0].n_sites == int((act > cut).sum())
+    np.testing.assert_allclose(fm[0].counts.sum(axis=0), fm[0].n_sites)
+    exact = filters.filter_pwms(model, X, rule="max_fraction", threshold=6 / 7, min_sites=1,
+                                pseudocount=0)[0]
+    n_exact = sum(s.count(site) for s in seqs)
+    assert exact.n_sites == n_exact
+    np.testing.assert_array_equal(exact.counts, one_hot([site])[0] * n_exact)
+
+
+def test_top_n_takes_the_n_best_windows_and_min_sites_drops():
+    W = np.where(one_hot(["ACGTACGT"])[0] > 0, 1.0, 0.0)
+    model = deepbind_with([W, np.zeros((4, 8))], length=50)
+    X = one_hot(random_seqs(20, 50, 2))
+    fm = filters.filter_pwms(model, X, rule="top_n", n_top=25)
+    assert [f.n_sites for f in fm] == [25, 25]
+    act = filters.activation_track(model, X, 0).ravel()
+    best = np.sort(act)[::-1][:25]
+    assert best.min() >= np.sort(act)[::-1][25] - 1e-6
+    assert filters.filter_pwms(model, X, rule="basset", min_sites=10**6) == []
+
+
+def test_same_padding_windows_are_aligned():
+    # DeepSTARR: 'same' padding; a one-position filter on G finds every G
+    model = models.build("deepstarr", 249, 2, preset="class").eval()
+    conv, _ = filters.first_layer(model)
+    X = one_hot(random_seqs(8, 249, 3))
+    x_in, a = filters.first_layer_outputs(model, torch.from_numpy(X))
+    assert a.shape[2] == 249
+    # one site per filter: sequence 2, output position 10 (filter 0) and 0 (filter 1)
+    fi, gi = torch.tensor([0, 1]), torch.tensor([2 * 249 + 10, 2 * 249 + 0])
+    counts = filters._count_windows(conv, x_in, fi, gi, 249, 2)
+    # the window of output position i covers input i-3 .. i+3, zero padded at the ends
+    np.testing.assert_array_equal(counts[0], X[2, :, 7:14])
+    np.testing.assert_array_equal(counts[1][:, 3:], X[2, :, 0:4])
+    np.testing.assert_array_equal(counts[1][:, :3], 0)
+
+
+def test_folded_batch_norm_fast_path_equals_the_model(monkeypatch):
+    torch.manual_seed(1)
+    model = models.build("basset", 600, 3, preset="class")
+    bn = model.convs[0].bn
+    with torch.no_grad():
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.5, 2)
+        bn.weight.uniform_(-1.5, 1.5)          # negative scales too
+        bn.bias.uniform_(-0.5, 0.5)
+    model.eval()
+    x = torch.from_numpy(one_hot(random_seqs(6, 600, 12)))
+    _, fast = filters.first_layer_outputs(model, x)
+    monkeypatch.setattr(filters, "_folded_first_block", lambda m: None)
+    _, hooked = filters.first_layer_outputs(model, x)
+    np.testing.assert_allclose(fast.numpy(), hooked.numpy(), atol=1e-5)
+    assert (hooked > 0).any()
+
+
+def test_bad_inputs_have_clear_errors():
+    model = deepbind_with([np.ones((4, 5))], length=30)
+    with pytest.raises(MotifError, match="rule must be one of"):
+        filters.filter_pwms(model, one_hot(random_seqs(3, 30, 0)), rule="deepbind")
+    with pytest.raises(MotifError, match="model reads 30 bp"):
+        filters.filter_pwms(model, one_hot(random_seqs(3, 31, 0)))
+    with pytest.raises(MotifError, match=r"shape \(n, 4, L\)"):
+        filters.filter_pwms(model, np.zeros((3, 5, 30)))
+    with pytest.raises(ModelConfigError, match="no first-layer convolution"):
+        filters.filter_pwms(models.build("lstm", 30, 1), np.zeros((3, 4, 30)))
+    with pytest.raises(MotifError, match="database must be one of"):
+        filters.match_filters([np.ones((4, 6))], database="JASPAR2020")
+
+
+# ------------------------------------------------------------------ matching
+
+
+def test_filter_that_is_a_jaspar_pssm_recovers_that_motif():
+    ctcf = motifs.jaspar("MA0139.2")
+    decoy = motifs.jaspar("GATA1")
+    model = deepbind_with([ctcf.pssm(), decoy.pssm()], length=101)
+    seqs = random_seqs(400, 101, 4)
+    sites = motifs.sample_instances(ctcf, 200, seed=5)
+    seqs = [s[:40] + sites[i] + s[40 + ctcf.width:] if i < 200 else s for i, s in enumerate(seqs)]
+    fm = filters.filter_pwms(model, one_hot(seqs))
+    table = filters.match_filters(fm, null_total=600)
+    top = table[(table["query"] == 0) & (table["rank"] == 1)].iloc[0]
+    assert top["target_name"] == "CTCF" and top["q_value"] < 0.05
+    # the planted motif itself is among the matches, aligned on the same strand
+    row = table[(table["query"] == 0) & (table["target_id"] == "MA0139.2")].iloc[0]
+    assert row["strand"] == "+" and row["offset"] == 0 and row["significant"]
+
+
+def _padded(ppm, width, rng):
+    """A JASPAR motif inside flat-ish flanks, like a long first-layer filter."""
+    left = (width - ppm.shape[1]) // 2
+    flank = rng.dirichlet(np.full(4, 4.0), size=width).T
+    flank[:, left:left + ppm.shape[1]] = ppm
+    return flank
+
+
+def test_scrambled_filters_are_rarely_called_but_real_ones_are():
+    rng = np.random.default_rng(7)
+    pool = [m for m in motifs.collection("CORE vertebrates") if 8 <= m.width <= 16]
+    chosen = [pool[i] for i in rng.choice(len(pool), 40, replace=False)]
+    real = [_padded(m.ppm(), 24, rng) for m in chosen]
+    scr = [filters_match.scramble(p, rng) for p in real]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        naive = motifs.tomtom(scr, n_nearest=None)
+    # naive: Tomtom's per-query BH q-values (what motifs.tomtom reports)
+    naive_called = naive.groupby("query")["q_value"].min().lt(0.05).mean()
+    ours_scr = filters_match.best_matches(filters.match_filters(scr, null_total=1200))
+    ours_real = filters.match_filters(real, null_total=1200)
+    called = ours_scr["significant"].mean()
+    print(f"scrambled called: naive {naive_called:.0%}, calibrated {called:.0%}")
+    assert naive_called >= 0.2          # the problem the procedure fixes
+    assert called <= 0.05, f"{called:.0%} of scrambled filters called"
+    rec = filters_match.planted_recovery(
+        ours_real, [{"id": m.id, "name": m.name} for m in chosen])
+    assert rec["recovered"].mean() >= 0.8
+
+
+def test_untested_and_plain_array_queries():
+    flat = np.full((4, 12), 0.25)
+    table = filters.match_filters([flat, motifs.jaspar("CTCF").ppm()], null_total=200)
+    first = table[table["query"] == 0].iloc[0]
+    assert not first["tested"] and np.isnan(first["q_value"]) and not first["significant"]
+    assert table.attrs["n_tested"] == 1
+    assert table.loc[table["query"] == 1, "query_name"].iloc[0] == "motif1"
+    assert table.loc[table["query"] == 1, "target_name"].iloc[0] == "CTCF"
+
+
+# ------------------------------------------------------------------ export, influence
+
+
+def test_meme_export_reads_back_the_same_matrices(tmp_path):
+    model = models.build("basset", 600, 3, preset="class").eval()
+    fm = filters.filter_pwms(model, one_hot(random_seqs(40, 600, 8)), rule="top_n", n_top=30)
+    path = tmp_path / "filters.meme"
+    filters.to_meme(fm, path)
+    back = motifs.read_meme(path)
+    assert [m.id for m in back] == [f.name for f in fm]
+    for m, f in zip(back, fm):
+        np.testing.assert_allclose(m.ppm(), f.ppm, atol=1e-6)
+
+
+def test_influence_fast_path_equals_full_forward(monkeypatch):
+    torch.manual_seed(0)
+    model = models.build("basset", 600, 3, preset="class").eval()
+    X = one_hot(random_seqs(12, 600, 9))
+    fast = filters.filter_influence(model, X)
+    from regviz import filters_influence
+    monkeypatch.setattr(filters_influence, "_is_plain_convnet", lambda m: False)
+    slow = filters.filter_influence(model, X)
+    cols = ["influence", "task0", "task1", "task2"]
+    np.testing.assert_allclose(fast[cols].to_numpy(), slow[cols].to_numpy(), atol=1e-5)
+    assert fast["influence"].max() > 0
+
+
+def test_influence_of_an_unused_filter_is_zero():
+    W = np.where(one_hot(["ACGTAC"])[0] > 0, 1.0, -1.0)
+    model = deepbind_with([W, W[::-1]], length=40)
+    with torch.no_grad():
+        model.out.weight.copy_(torch.tensor([[2.0, 0.0]]))
+    df = filters.filter_influence(model, one_hot(random_seqs(30, 40, 10)), output="raw")
+    assert df.loc[1, "influence"] == 0 and df.loc[0, "influence"] > 0
+    assert df.loc[0, "rank"] == 1
+    # silencing filter 0 in a sequence with an exact site lowers the output by 2*(max-mean)
+    assert df.loc[0, "task0"] < 0
+
+
+# ------------------------------------------------------------------ shipped models
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_models_recover_planted_motifs(name):
+    from regviz import checkpoints
+
+    folder = shipped.ROOT / name
+    if not (folder / "model.safetensors").exists():
+        pytest.skip(f"{folder} not built yet (python -m regviz.shipped --only {name})")
+    model, card = checkpoints.load(folder)
+    kw = dict(card["dataset"]["recipe"]["kwargs"])
+    kw.update(n=1000, seed=kw.get("seed", 0) + 1000)       # fresh held-out draw
+    ds = simulate.make_dataset(**kw)
+    db = "JASPAR2024 CORE insects" if name.startswith("enhancer") else \
+        "JASPAR2024 CORE vertebrates"
+    fm = filters.filter_pwms(model, one_hot(ds.seqs), rule="top_n")
+    table = filters.match_filters(fm, db, null_total=1500)
+    rec = filters_match.planted_recovery(table, card["dataset"]["motifs"])
+    assert rec["recovered"].mean() >= 0.8, rec.to_string()
+
+
+# ------------------------------------------------------------------ page
+
+
+def test_filters_page_runs_on_the_shipped_deepbind(monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from regviz import ui
+
+    labels = [k for k, v in ui.available_models().items() if v.endswith("tf-binding_deepbind")]
+    if not labels:
+        pytest.skip("checkpoints/tf-binding_deepbind not built yet")
+    at = AppTest.from_file(str(ROOT / "pages" / "filters.py"), default_timeout=240)
+    at.session_state["active_model"] = labels[0]
+    at.session_state["filters_n"] = 400
+    at.run()
+    assert not at.exception and not at.error
+    text = " ".join(m.value for m in at.markdown)
+    assert "q-value" in text and "match a known motif" in text
+    table = at.dataframe[0].value
+    assert isinstance(table, pd.DataFrame) and len(table) == 16     # one row per filter
+    assert "CTCF" in set(table["target_name"])
+    # the detail view of another filter and a bad upload-free rerun keep working
+    at.selectbox(key="filters_pick").set_value(int(table["filter"].iloc[1])).run()
+    assert not at.exception and not at.error
