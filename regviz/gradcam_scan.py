@@ -3,7 +3,9 @@
 `scan_region` tiles a region of a FASTA genome into windows of the model's input
 width, predicts each window, computes its Grad-CAM (`regviz.gradcam.gradcam`,
 ReLU, peak-normalised per window), weights it by the window's predicted
-probability and averages overlapping windows into one per-bp track; core
+probability and merges overlapping windows into one per-bp track (``merge``:
+"max", the default, keeps the best window covering each base, so a core cut in half
+by one window is still seen whole by its neighbour; "mean" averages them); core
 regions are the runs of that track at or above ``threshold`` (absolute: a core
 needs a confident window *and* a high Grad-CAM). Windows stream through the
 model ``batch_size`` at a time, so memory is one batch plus the track
@@ -57,7 +59,8 @@ class ScanResult:
         logit; 1 for regression models), cam_peak (largest raw Grad-CAM value),
         padded_bp.
     track : np.ndarray, shape (region.length,), float32
-        Mean over covering windows of prob x peak-normalised Grad-CAM, in [0, 1].
+        Max (or mean, see ``merge``) over covering windows of prob x peak-normalised
+        Grad-CAM, in [0, 1].
     calls : pandas.DataFrame
         chrom, start, end, width, peak, peak_pos, mean, rank (genomic, 0-based).
     settings : dict
@@ -211,7 +214,7 @@ def _extra_tracks(model, tracks, region, windows, contig_length, width_in, bp):
 def scan_region(model, genome, region, window=None, stride=None, layer=None, target=0,
                 threshold: float = 0.5, min_width: int = 50, batch_size: int = 32,
                 tracks=None, edges: str = "shift", bin_size=None, progress=None,
-                max_length: int = 50_000_000, device=None) -> ScanResult:
+                max_length: int = 50_000_000, device=None, merge: str = "max") -> ScanResult:
     """Tile a region, predict each window, merge Grad-CAM into one track, call cores.
 
     Parameters
@@ -240,6 +243,8 @@ def scan_region(model, genome, region, window=None, stride=None, layer=None, tar
         extra_channels, or tracks-only DECODE, whose bins are bp means).
     edges : str
         "shift" or "pad" (module docstring).
+    merge : str
+        "max" (default) or "mean" of the windows covering a base.
     progress : callable(done, total), optional
         Called after each batch with windows done and total.
     max_length : int
@@ -255,6 +260,8 @@ def scan_region(model, genome, region, window=None, stride=None, layer=None, tar
 
     if edges not in EDGES:
         raise RegionError(f"edges must be one of {EDGES}. Got {edges!r} instead.")
+    if merge not in ("max", "mean"):
+        raise RegionError(f"merge must be 'max' or 'mean'. Got {merge!r} instead.")
     owned = not isinstance(genome, genome_mod.Genome)
     g = genome_mod.Genome(genome) if owned else genome
     try:
@@ -305,8 +312,12 @@ def scan_region(model, genome, region, window=None, stride=None, layer=None, tar
             for k, s in enumerate(chunk):
                 lo, hi = max(s, region.start), min(s + width, region.end)
                 if hi > lo:
-                    total[lo - region.start:hi - region.start] += cam[k, lo - s:hi - s]
-                    count[lo - region.start:hi - region.start] += 1
+                    span = slice(lo - region.start, hi - region.start)
+                    if merge == "max":
+                        np.maximum(total[span], cam[k, lo - s:hi - s], out=total[span])
+                    else:
+                        total[span] += cam[k, lo - s:hi - s]
+                    count[span] += 1
                 rows.append({"chrom": region.chrom, "start": s, "end": s + width,
                              "logit": float(logits[k]), "prob": float(prob[k]),
                              "cam_peak": float(raw[k].max()),
@@ -316,7 +327,8 @@ def scan_region(model, genome, region, window=None, stride=None, layer=None, tar
     finally:
         if owned:
             g.close()
-    track = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    track = total if merge == "max" else np.divide(total, count, out=np.zeros_like(total),
+                                                    where=count > 0)
     from regviz.gradcam import call_cores
 
     calls = call_cores(track, threshold=threshold, min_width=min_width, relative=False,
