@@ -205,7 +205,7 @@ def test_unknown_preset():
 def test_unknown_setting_suggests_the_right_one():
     with pytest.raises(ModelConfigError, match=r"deepbind has no setting 'n_filter'\. Did "
                        r"you mean 'n_filters'\? Its settings are: n_filters, filter_width, "
-                       r"avg_pool, hidden, pad_n, dropout\."):
+                       r"avg_pool, hidden, pad_n, dropout, rc_max\."):
         build("deepbind", 101, 1, n_filter=8)
 
 

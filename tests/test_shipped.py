@@ -59,13 +59,13 @@ def test_checkpoint_matches_its_card_on_the_regenerated_test_split(loaded):
 # model that falls below these is a regression
 FLOORS = {
     "tf-binding_deepbind": ("auroc_mean", 0.95),
-    "tf-binding_kmer_logreg": ("auroc_mean", 0.75),
+    "tf-binding_kmer_logreg": ("auroc_mean", 0.8),
     "enhancer-activity_deepstarr": ("pearson_mean", 0.7),
-    "enhancer-4kb_decode": ("auroc_mean", 0.85),
-    "enhancer-4kb_decode_tracks": ("auroc_mean", 0.9),
-    "chromatin-multitask_basset": ("auroc_mean", 0.65),
-    "chromatin-multitask_deepsea": ("auroc_mean", 0.6),
-    "chromatin-multitask_danq": ("auroc_mean", 0.6),
+    "enhancer-4kb_decode": ("auroc_mean", 0.95),
+    "enhancer-4kb_decode_tracks": ("auroc_mean", 0.95),
+    "chromatin-multitask_basset": ("auroc_mean", 0.68),
+    "chromatin-multitask_deepsea": ("auroc_mean", 0.68),
+    "chromatin-multitask_danq": ("auroc_mean", 0.57),
 }
 
 
