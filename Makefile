@@ -21,7 +21,7 @@ app: install
 	$(VENV)/bin/streamlit run app.py
 
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: install
 	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done

@@ -32,6 +32,9 @@ width = model.config.input_length * bp
 if width < 1000:
     st.info(f"This model reads {width:,} bp windows; Grad-CAM is most useful on long "
             "windows such as the shipped enhancer-4kb_decode model's 4 kb.")
+    if st.button("Use the shipped enhancer-4kb_decode model", key="gc_use_decode"):
+        ui.request_active_model(ui.model_roots()["shipped"] / "enhancer-4kb_decode")
+        st.rerun()
 cols = st.columns(3)
 threshold = cols[0].slider("Core call: fraction of the peak", 0.1, 0.9, 0.5, 0.05, key="gc_thr")
 min_width = cols[1].number_input("Shortest core (bp)", 10, 2000, 50, 10, key="gc_minw")
@@ -39,7 +42,8 @@ mode = cols[2].radio("Look at", ["One window", "Scan a genome region"], key="gc_
 
 if mode == "One window":
     dataset = ui.gradcam_dataset(card)
-    choices = ["Held-out example"] if dataset is not None else []
+    has_cores = dataset is not None and (dataset.annotations["role"] == "core").any()
+    choices = ["Held-out example"] if has_cores else []
     needs_tracks = model.in_channels != 4
     choices += [] if needs_tracks else ["Paste or upload"]
     source = st.radio("Window", choices, horizontal=True, key="gc_source")

@@ -103,6 +103,9 @@ def sequence_input(key: str, default_text: str = EXAMPLE_FASTA, allow_region: bo
                             value=default_text, height=160, key=f"{key}_text")
         single = st.checkbox("Lines without '>' headers are one wrapped sequence",
                              key=f"{key}_single")
+        if not text.strip():
+            st.info("Paste one or more sequences to continue.")
+            return None
         with user_errors("Pasted sequences") as state:
             records = sequence.parse_sequences(text, single=single)
         records = records if state["ok"] else None
