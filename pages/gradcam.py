@@ -121,7 +121,7 @@ else:
                                             res.calls, chrom=res.region.chrom, threshold=threshold)
             st.plotly_chart(fig, width="stretch", key="gc_scan_fig")
             st.caption(f"{len(res.windows)} windows of {width:,} bp; track = probability x "
-                       "peak-normalised Grad-CAM, averaged where windows overlap; cores are "
+                       "peak-normalised Grad-CAM, the best window where windows overlap; cores are "
                        f"runs >= {threshold:.2f} for at least {min_width} bp (BED: 0-based, end "
                        "exclusive).")
             st.dataframe(res.calls, hide_index=True, width="stretch")

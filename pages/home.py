@@ -25,6 +25,14 @@ regviz is for three kinds of users:
   background, and watch it learn. Shipped models are ready in the sidebar's
   **Active model** picker; **Model card** says what the active model predicts, what
   it learned from and how well it does.
+- **Explain a model**: per-base **Attribution** tracks (seven methods, with a sanity
+  panel and a score against the planted truth), **Grad-CAM** over 4 kb windows and
+  genome regions, first-layer **Filters** as logos matched to JASPAR, and DeepSTARR-style
+  **Motif spacing** experiments.
+- **Concepts**: a lesson for class, from "a convolution filter" to "a PWM scanner" to
+  "a deep CNN", with numbers the students can check.
+- **Import a published model**: DeepBind database models and Keras DeepSTARR-style
+  networks, if you have their files.
 - **Sequences**: paste sequences (raw lines or FASTA, any case), upload a FASTA file,
   or name a region of a genome FASTA (`chr2L:1,001-5,000`, 1-based inclusive). Every
   view reads its sequences through this same input.
