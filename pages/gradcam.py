@@ -45,7 +45,9 @@ if mode == "One window":
     has_cores = dataset is not None and (dataset.annotations["role"] == "core").any()
     choices = ["Held-out example"] if has_cores else []
     needs_tracks = model.in_channels != 4
-    choices += [] if needs_tracks else ["Paste or upload"]
+    tracks_only = bool(getattr(model.config, "tracks_only", False))
+    choices += ["Paste sequence + upload tracks"] if needs_tracks and not tracks_only else \
+        [] if needs_tracks else ["Paste or upload"]
     source = st.radio("Window", choices, horizontal=True, key="gc_source")
     X = planted = hits = None
     if source == "Held-out example":
@@ -59,6 +61,8 @@ if mode == "One window":
         planted = [(int(row["start"]), int(row["end"]))]
         hits = ann[(ann["seq_index"] == pick) & ann["role"].isin(["core-motif", "scattered"])]
         X = gradcam.dataset_inputs(model, dataset, indices=[int(pick)])[0]
+    elif source == "Paste sequence + upload tracks":
+        X = ui.sequence_with_tracks_input("gc_seqtr", card, width)
     elif source == "Paste or upload":
         records = ui.sequence_input("gc_seq", default_text="", allow_region=True)
         if records:

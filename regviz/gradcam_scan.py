@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from regviz import genome as genome_mod
-from regviz.errors import InputFormatError, RegionError
+from regviz.errors import InputFormatError, RegionError, SequenceError
 from regviz.sequence import one_hot
 
 EDGES = ("shift", "pad")
@@ -354,3 +354,50 @@ def bigwig_tracks(paths):
                                                            region.end), np.float32)
                                        for h in handles]))
     return read
+
+
+def read_window_tracks(data, names, length: int, source: str = "track table") -> np.ndarray:
+    """Per-bp tracks of one window from a table with one row per base.
+
+    Parameters
+    ----------
+    data : str or bytes
+        Tab- or comma-separated text with a header line naming the columns; it must hold
+        one column per name in ``names`` (other columns, e.g. ``position``, are ignored)
+        and exactly ``length`` data rows, in base order.
+    names : list of str
+        Track names the model reads, in its channel order (the card's
+        ``input.track_names``).
+    length : int
+        Window length in bp.
+
+    Returns
+    -------
+    np.ndarray, shape (len(names), length), float32.
+    """
+    import io
+
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else str(data)
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    sep = "\t" if "\t" in first else ","
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=sep)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SequenceError(f"{source}: not a readable table ({exc}).") from None
+    missing = [n for n in names if n not in table.columns]
+    if missing:
+        raise SequenceError(f"{source}: needs a column per track ({', '.join(names)}); "
+                            f"missing {', '.join(missing)}. Got columns "
+                            f"{', '.join(map(str, table.columns))} instead.")
+    if len(table) != length:
+        raise SequenceError(f"{source}: needs one row per base of the {length:,} bp window. "
+                            f"Got {len(table):,} rows instead.")
+    out = np.empty((len(names), length), np.float32)
+    for k, name in enumerate(names):
+        values = pd.to_numeric(table[name], errors="coerce").to_numpy(np.float64)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise SequenceError(f"{source}, line {bad[0] + 2}: column {name!r} holds "
+                                f"{table[name].iloc[bad[0]]!r}, not a number.")
+        out[k] = values
+    return out

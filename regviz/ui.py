@@ -1122,3 +1122,30 @@ def gradcam_scan(folder, genome_path, region: str, stride: int, threshold: float
                                    progress=progress)
 
     return _gradcam_cached(key, "Scanning windows", compute)
+
+
+def sequence_with_tracks_input(key: str, card: dict, width: int):
+    """One window for a model that reads DNA + per-bp tracks: a pasted/uploaded sequence
+    and a table of its tracks (one row per base, a column per track). Returns the
+    ``(4 + n_tracks, width)`` input, or None (the reason shown)."""
+    import numpy as np
+
+    from regviz import gradcam_scan
+    from regviz.errors import SequenceError
+
+    names = list((card.get("input") or {}).get("track_names") or [])
+    records = sequence_input(f"{key}_seq", default_text="", allow_region=True)
+    upload = st.file_uploader(f"Tracks of this window: TSV/CSV with a header, one row per "
+                              f"base ({width:,} rows) and a column for each of "
+                              f"{', '.join(names)}", type=["tsv", "csv", "txt"],
+                              key=f"{key}_tracks")
+    if not records or upload is None:
+        return None
+    rec = records[0]
+    with user_errors(upload.name) as state:
+        if len(rec.sequence) != width:
+            raise SequenceError(f"{rec.name} is {len(rec.sequence):,} bp; this model reads "
+                                f"exactly {width:,} bp.")
+        tracks = gradcam_scan.read_window_tracks(upload.getvalue(), names, width, upload.name)
+        X = np.concatenate([sequence.one_hot(rec.sequence)[0], tracks], axis=0)
+    return X if state["ok"] else None

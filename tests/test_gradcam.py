@@ -403,3 +403,23 @@ def test_gradcam_page_explains_a_model_without_conv_layers(tmp_path, monkeypatch
     at.run()
     assert not at.exception
     assert "enhancer-4kb_decode" in at.warning[0].value
+
+
+def test_window_tracks_table_reads_columns_and_names_bad_lines():
+    from regviz.errors import SequenceError
+    from regviz.gradcam_scan import read_window_tracks
+
+    rows = "".join(f"{i + 1}\t{i * 0.5}\t{i % 3}\n" for i in range(10))
+    text = "position\taccessibility\tH3K27ac\n" + rows
+    out = read_window_tracks(text, ["H3K27ac", "accessibility"], 10)
+    assert out.shape == (2, 10) and out.dtype == np.float32
+    np.testing.assert_array_equal(out[0], np.arange(10) % 3)
+    np.testing.assert_array_equal(out[1], np.arange(10) * 0.5)
+    with pytest.raises(SequenceError, match=r"missing H3K4me1\. Got columns position, "
+                                            r"accessibility, H3K27ac instead"):
+        read_window_tracks(text, ["H3K4me1"], 10)
+    with pytest.raises(SequenceError, match=r"one row per base of the 12 bp window\. Got 10"):
+        read_window_tracks(text, ["H3K27ac"], 12)
+    bad = text.replace("\t1.5\t", "\thigh\t")
+    with pytest.raises(SequenceError, match=r"line 5: column 'accessibility' holds 'high'"):
+        read_window_tracks(bad.encode(), ["accessibility"], 10)
