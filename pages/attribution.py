@@ -69,8 +69,14 @@ for method in methods:
     tracks[attribution.TITLES[method]] = attribution.importance(
         results[method][None], X, method, hypothetical or method == "saliency")[0]
 
+planted_ids = ", ".join(m["id"] for m in (card.get("dataset") or {}).get("motifs") or [])
+scan = st.text_input("JASPAR motifs to scan with FIMO (names or IDs, comma-separated; hits "
+                     "at p < 1e-4 drawn as dotted boxes)", planted_ids, key="attr_fimo")
+hits = None
+with ui.user_errors("FIMO") as state:
+    hits = ui.fimo_hits(tuple(t.strip() for t in scan.split(",") if t.strip()), seq)
 fig = attribution_plots.tracks_figure(tracks, seq, planted, title=f"{records[pick].name}: "
-                                      f"{tasks[target]}")
+                                      f"{tasks[target]}", hits=hits)
 st.plotly_chart(fig, width="stretch", key="attr_tracks")
 d = st.columns(3)
 d[0].download_button("Tracks (TSV)", attribution_plots.tracks_tsv(tracks, seq),

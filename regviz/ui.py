@@ -1149,3 +1149,13 @@ def sequence_with_tracks_input(key: str, card: dict, width: int):
         tracks = gradcam_scan.read_window_tracks(upload.getvalue(), names, width, upload.name)
         X = np.concatenate([sequence.one_hot(rec.sequence)[0], tracks], axis=0)
     return X if state["ok"] else None
+
+
+@st.cache_data(show_spinner="Scanning with FIMO...", max_entries=64)
+def fimo_hits(motif_names: tuple, seq: str):
+    """FIMO hits (p < 1e-4, both strands) of JASPAR motifs in one sequence, or None."""
+    from regviz import motifs
+
+    if not motif_names:
+        return None
+    return motifs.fimo([motifs.jaspar(name) for name in motif_names], [seq], threshold=1e-4)

@@ -151,3 +151,21 @@ def test_card_page_shows_the_active_models_card():
     assert not at.exception and not at.error
     text = " ".join(m.value for m in at.markdown)
     assert "How to read the outputs" in text and "Planted motifs" in text
+
+
+def test_attribution_page_draws_fimo_hits_of_the_planted_motifs():
+    import json
+
+    from regviz import ui
+
+    at = AppTest.from_file(str(ROOT / "pages" / "attribution.py"), default_timeout=180)
+    at.session_state["active_model"] = next(k for k in ui.available_models()
+                                            if k.startswith("tf-binding_deepbind"))
+    at.run()
+    assert not at.exception and not at.error
+    assert at.text_input(key="attr_fimo").value.startswith("MA0139.2")  # CTCF first
+    layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+    dotted = [s for s in layout.get("shapes", []) if s.get("line", {}).get("dash") == "dot"]
+    assert len(dotted) >= 3  # at least one FIMO hit, outlined on each of the 3 tracks
+    at.text_input(key="attr_fimo").set_value("NOTAMOTIF").run()
+    assert not at.exception and "No JASPAR motif named" in at.error[0].value
