@@ -67,8 +67,8 @@ RECIPES = [
            note="class preset: the lecture's DeepBind (16 filters of width 12)."),
     Recipe("tf-binding_kmer_logreg", "kmer_logreg", "tf-binding", 20000, 20,
            note="class preset: 4-mer counts and logistic regression."),
-    Recipe("enhancer-activity_deepstarr", "deepstarr", "enhancer-activity", 60000, 15,
-           batch_size=128, lr=2e-3, patience=4, rc_augment=True,
+    Recipe("enhancer-activity_deepstarr", "deepstarr", "enhancer-activity", 120000, 20,
+           batch_size=256, lr=2e-3, patience=4, rc_augment=True,
            note="class preset (64/32/32/64 filters, dense 64x2) instead of paper's "
                 "256/60/60/120 and 256x2, to train on 2 CPU cores."),
     Recipe("enhancer-4kb_decode", "decode", "enhancer-4kb", 12000, 12, lr=2e-3, patience=3,

@@ -370,10 +370,6 @@ def test_enhancer_activity_deepstarr_finds_planted_hk_motifs(method):
     assert _auroc(model, card, dataset, method, task_index=1) >= 0.9
 
 
-@pytest.mark.xfail(strict=False, reason="shipped enhancer-activity_deepstarr (test Pearson "
-                   "Dev 0.72) reaches Dev AUROC 0.893 (IG), 0.898 (DeepLIFT-SHAP), 0.899 "
-                   "(ISM) on these 200 test sequences, just under the 0.9 target (Hk: 0.92-0.95); "
-                   "reported to the lead rather than lowering the bar")
 @pytest.mark.parametrize("method", ["integrated_gradients", "deeplift_shap", "ism"])
 def test_enhancer_activity_deepstarr_finds_planted_dev_motifs(method):
     model, card, dataset = _shipped("enhancer-activity_deepstarr")
