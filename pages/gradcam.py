@@ -1,5 +1,7 @@
 """Grad-CAM: where in a 4 kb window a classifier sees the enhancer, and scans of regions."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -48,14 +50,14 @@ if mode == "One window":
     tracks_only = bool(getattr(model.config, "tracks_only", False))
     choices += ["Paste sequence + upload tracks"] if needs_tracks and not tracks_only else \
         [] if needs_tracks else ["Paste or upload"]
-    source = st.radio("Window", choices, horizontal=True, key="gc_source")
+    source = st.radio("Window", choices, horizontal=True, key=f"gc_source_{Path(folder).name}")
     X = planted = hits = None
     if source == "Held-out example":
         test = np.asarray(dataset.splits["test"])
         ann = dataset.annotations
         cores = ann[(ann["role"] == "core") & ann["seq_index"].isin(test)]
         pick = st.selectbox("Held-out positive (test split, planted core)",
-                            cores["seq_index"].tolist(), key="gc_pick",
+                            cores["seq_index"].tolist(), key=f"gc_pick_{Path(folder).name}",
                             format_func=lambda i: f"sequence {i}")
         row = cores[cores["seq_index"] == pick].iloc[0]
         planted = [(int(row["start"]), int(row["end"]))]
@@ -78,7 +80,8 @@ if mode == "One window":
         st.info("This model reads chromatin tracks; use the held-out examples here, or "
                 "regviz.gradcam.scan_region(..., tracks=...) from Python.")
     layers = st.multiselect("Layers", resolution["layer"].tolist(),
-                            default=resolution["layer"].tolist(), key="gc_layers")
+                            default=resolution["layer"].tolist(),
+                            key=f"gc_layers_{Path(folder).name}")
     if X is not None and layers:
         with ui.user_errors("Grad-CAM") as state:
             prob, tracks = ui.gradcam_window(folder, X, tuple(layers))

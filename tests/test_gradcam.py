@@ -347,13 +347,13 @@ def page(tmp_path, monkeypatch):
 def test_gradcam_page_window_and_scan(page):
     at = page
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert at.radio(key="gc_source").value == "Held-out example"
+    assert at.radio(key="gc_source_motif_decode").value == "Held-out example"
     assert len(at.get("plotly_chart")) == 1
     table = at.dataframe[0].value
     assert table["bin_bp"].tolist() == [1, 4, 8]          # the motif model's layers
-    assert at.multiselect(key="gc_layers").value == ["convs.0.act", "convs.1.act",
+    assert at.multiselect(key="gc_layers_motif_decode").value == ["convs.0.act", "convs.1.act",
                                                       "convs.2.act"]
-    at.radio(key="gc_source").set_value("Paste or upload").run()
+    at.radio(key="gc_source_motif_decode").set_value("Paste or upload").run()
     at.text_area(key="gc_seq_text").set_value(">short\nACGTACGT\n").run()
     assert not at.exception
     assert "short is 8 bp; this model reads exactly 4,000 bp" in at.error[0].value
