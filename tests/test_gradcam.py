@@ -268,11 +268,11 @@ def test_scan_with_extra_tracks_array_and_table(motif_genome):
 def decode():
     """The shipped enhancer-4kb_decode checkpoint and its regenerated dataset.
 
-    REGVIZ_GRADCAM_DECODE=/path/to/checkpoint evaluates another decode checkpoint
-    (e.g. a throwaway one trained with ``python -m regviz.shipped --out /tmp/ck``)."""
+    REGVIZ_TEST_CHECKPOINTS=/some/root evaluates ``root/enhancer-4kb_decode`` instead
+    (e.g. one trained with ``python -m regviz.shipped --out /some/root``)."""
     from regviz import cards, checkpoints
 
-    folder = Path(os.environ.get("REGVIZ_GRADCAM_DECODE", DECODE))
+    folder = Path(os.environ.get("REGVIZ_TEST_CHECKPOINTS") or shipped.ROOT) / DECODE.name
     if not (folder / "model.safetensors").exists():
         pytest.skip(f"decode checkpoint {folder} not present")
     model, card = checkpoints.load(folder)

@@ -229,8 +229,9 @@ def test_infer_mode_reads_each_planted_kind(kind, mode, phased):
 
 # ---------------------------------------------------------------- the shipped model
 
-CKPT = Path(os.environ.get("REGVIZ_SPACING_CKPT", "")) if os.environ.get(
-    "REGVIZ_SPACING_CKPT") else None
+# REGVIZ_TEST_CHECKPOINTS=/some/root runs the model tests on root/enhancer-activity_deepstarr
+CKPT = (Path(os.environ["REGVIZ_TEST_CHECKPOINTS"]) / "enhancer-activity_deepstarr"
+        if os.environ.get("REGVIZ_TEST_CHECKPOINTS") else None)
 
 
 @pytest.fixture(scope="module")
