@@ -1,6 +1,5 @@
 """Filters: first-layer filters as logos, matched to JASPAR, with their influence."""
 
-from pathlib import Path
 
 import streamlit as st
 
@@ -17,7 +16,7 @@ loaded = ui.active_model()
 if loaded is None:
     st.stop()
 model, card, folder = loaded
-stamp = (Path(folder) / "model.safetensors").stat().st_mtime
+stamp = ui.checkpoint_stamp(folder)
 planted = (card.get("dataset") or {}).get("motifs") or []
 insects = bool(planted) and all(
     (motifs.jaspar(m["id"]).tax_group or "") == "insects" for m in planted[:3])

@@ -1,6 +1,5 @@
 """Motif spacing: DeepSTARR-style in-silico experiments on the active model."""
 
-from pathlib import Path
 
 import streamlit as st
 
@@ -20,7 +19,7 @@ loaded = ui.active_model()
 if loaded is None:
     st.stop()
 model, card, folder = loaded
-stamp = (Path(folder) / "model.safetensors").stat().st_mtime
+stamp = ui.checkpoint_stamp(folder)
 ctx = ui.spacing_context(folder, stamp)
 tasks = ctx["tasks"] or [str(i) for i in range(int(card["config"].get("n_outputs", 1)))]
 pairs = [p for p in (ctx["grammar"] or {}).get("pairs") or []]

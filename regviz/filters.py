@@ -295,7 +295,7 @@ def filter_pwms(model: nn.Module, X, rule: str = "basset", threshold: float = 0.
     pc = (1.0 if rule == "basset" else 0.0) if pseudocount is None else float(pseudocount)
     gc = float(X[:, 1:3].sum() / max(X.sum(), 1e-9))
     bg = gc_background(min(max(gc, 0.01), 0.99))
-    F, w = conv.out_channels, conv.kernel_size[0]
+    F = conv.out_channels
     fixed = None
     if rule != "top_n" and not isinstance(act, nn.ReLU):
         # activations may be negative: the one-pass lower bound below does not hold

@@ -58,12 +58,7 @@ def _convnet_tail(model, z2: torch.Tensor | None, p1: torch.Tensor) -> torch.Ten
         x = b.dropout(x) if b.dropout is not None else x
         for block in model.convs[2:]:
             x = block(x)
-    if model.pool is not None:
-        x = model.pool(x)
-    x = model.flatten(x)
-    for block in model.dense:
-        x = block(x)
-    return model.out(x)
+    return model.head(x)
 
 
 def _conv_delta(conv: nn.Conv1d, delta: torch.Tensor, f: int) -> torch.Tensor:

@@ -430,6 +430,12 @@ def active_model_folder():
     return available_models().get(label) if label else None
 
 
+def checkpoint_stamp(folder) -> float:
+    """Modification time of a checkpoint's weights: part of every cache key, so a
+    retrained checkpoint in the same folder is never served from an old cache."""
+    return (Path(folder) / "model.safetensors").stat().st_mtime
+
+
 @st.cache_resource(show_spinner="Loading the model...", max_entries=16)
 def load_checkpoint(folder: str, stamp: float):
     """(model, card) of a checkpoint folder; ``stamp`` (weights mtime) keys the cache."""
@@ -445,8 +451,7 @@ def active_model():
         st.info("Pick a model in the sidebar (or train one on the Train page).")
         return None
     with user_errors("Loading the model") as state:
-        stamp = (Path(folder) / "model.safetensors").stat().st_mtime
-        model, card = load_checkpoint(folder, stamp)
+        model, card = load_checkpoint(folder, checkpoint_stamp(folder))
     if not state["ok"]:
         return None
     return model, card, folder
@@ -927,7 +932,7 @@ def _attribution_store() -> dict:
 def _attribution_key(folder, seq, what, target, settings) -> tuple:
     import json
 
-    stamp = (Path(folder) / "model.safetensors").stat().st_mtime
+    stamp = checkpoint_stamp(folder)
     digest = hashlib.sha256(seq.encode()).hexdigest()[:20]
     return (str(folder), stamp, digest, what, int(target), json.dumps(settings, sort_keys=True))
 
@@ -984,7 +989,7 @@ def attribution_test_scores(folder, card: dict, methods: tuple, target: int, n: 
     synthetic set that hold a relevant planted site (cached)."""
     import pandas as pd
 
-    from regviz import attribution, cards, ground_truth
+    from regviz import attribution, ground_truth
 
     task = card["tasks"]["names"][target]
     dataset = _card_dataset(card)
@@ -1060,10 +1065,6 @@ def _gradcam_cached(key: tuple, label: str, compute):
     return result
 
 
-def _gradcam_stamp(folder) -> float:
-    return (Path(folder) / "model.safetensors").stat().st_mtime
-
-
 def gradcam_dataset(card: dict):
     """The active model's synthetic dataset (cached), or None for user data / imports."""
     from regviz import cards
@@ -1086,7 +1087,7 @@ def gradcam_window(folder, X, layers: tuple, target: int = 0):
     from regviz import gradcam
 
     X = np.ascontiguousarray(X, dtype=np.float32)
-    key = ("window", str(folder), _gradcam_stamp(folder),
+    key = ("window", str(folder), checkpoint_stamp(folder),
            hashlib.sha256(X.tobytes()).hexdigest()[:20], tuple(layers), int(target))
 
     def compute(progress):
@@ -1112,7 +1113,7 @@ def gradcam_scan(folder, genome_path, region: str, stride: int, threshold: float
     from regviz import gradcam
 
     path = Path(genome_path)
-    key = ("scan", str(folder), _gradcam_stamp(folder), str(path.resolve()),
+    key = ("scan", str(folder), checkpoint_stamp(folder), str(path.resolve()),
            path.stat().st_mtime, region, int(stride), float(threshold), int(min_width), edges)
 
     def compute(progress):

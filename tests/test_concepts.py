@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from regviz import concepts, motifs, sequence
 from regviz.errors import DataFormatError, ModelConfigError, MotifError, SequenceError

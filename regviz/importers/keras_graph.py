@@ -128,7 +128,6 @@ def parse_chain(chain: list, heads: list, label: str) -> dict:
     convs, dense, top = [], [], None
     layers = chain[1:]
     current = None  # (kind, dict)
-    relu_seen = False
     for ly in layers:
         c = ly.config
         if ly.kind == "Conv1D":

@@ -275,6 +275,11 @@ class ConvNet(RegvizModel):
         self.check_input(x)
         for block in self.convs:
             x = block(x)
+        return self.head(x)
+
+    def head(self, x: torch.Tensor) -> torch.Tensor:
+        """Everything after the conv blocks: ``(n, C, L')`` feature map -> ``(n, n_outputs)``
+        (global pool or flatten, dense blocks, output layer)."""
         if self.pool is not None:
             x = self.pool(x)
         x = self.flatten(x)
