@@ -3,7 +3,7 @@
 
 import streamlit as st
 
-from regviz import filters, motifs, ui
+from regviz import filters, filters_match, motifs, ui
 from regviz.plotting import filters as filters_plots
 
 ui.page_header(
@@ -18,9 +18,8 @@ if loaded is None:
 model, card, folder = loaded
 stamp = ui.checkpoint_stamp(folder)
 planted = (card.get("dataset") or {}).get("motifs") or []
-insects = bool(planted) and all(
-    (motifs.jaspar(m["id"]).tax_group or "") == "insects" for m in planted[:3])
 dbs = list(filters.DATABASES)
+default_db = filters_match.collection_for(planted) if planted else dbs[0]
 
 c1, c2, c3, c4 = st.columns(4)
 rule = c1.selectbox("Site rule", list(filters.RULES), key="filters_rule",
@@ -29,8 +28,9 @@ rule = c1.selectbox("Site rule", list(filters.RULES), key="filters_rule",
                     help="\n\n".join(f"**{k}**: {v}" for k, v in filters.RULE_HELP.items()))
 threshold = c2.slider("Threshold", 0.1, 0.9, 0.5, 0.05, key="filters_threshold",
                       disabled=rule == "top_n")
-database = c3.selectbox("JASPAR collection", dbs, index=1 if insects else 0,
-                        key="filters_db")
+database = c3.selectbox("JASPAR collection", dbs, index=dbs.index(default_db),
+                        key="filters_db", help="Default: the smallest collection that holds "
+                        "the planted motifs of a synthetic set.")
 n_seq = c4.number_input("Sequences", 200, 5000, 2000, 100, key="filters_n")
 
 with ui.user_errors("Filter analysis") as state:

@@ -65,12 +65,18 @@ settings = (folder, stamp, motif_a, motif_b, how, bg_kind, int(n_bg), int(seed),
             convention, "median")
 if st.button("Run experiment", type="primary", key="sp_run"):
     bar = st.progress(0.0, text="Predicting...")
+    cancel = st.empty()
+    with cancel:
+        ui.cancel_button("sp_cancel")
     with ui.user_errors("Spacing experiment") as state:
         df = ui.spacing_run(*settings, _progress=lambda d, t: bar.progress(
             d / t, text=f"Predicted {d:,} of {t:,} sequences"))
     bar.empty()
+    cancel.empty()
     if state["ok"]:
         st.session_state["sp_result"] = (settings, df)
+else:
+    ui.cancelled_notice("sp_cancel", "The spacing experiment")
 
 result = st.session_state.get("sp_result")
 if result is not None:

@@ -79,6 +79,26 @@ def database_name(database: str) -> str:
                      f"'insects', 'all'). Got {database!r} instead.")
 
 
+def collection_for(planted) -> str:
+    """The smallest JASPAR collection label that holds every planted motif.
+
+    ``planted``: list of dict with "id" (a card's ``dataset.motifs``) or Motif.
+    CORE insects or CORE vertebrates when all come from one, else CORE all
+    (e.g. enhancer-activity plants the vertebrate FOS::JUN beside fly motifs).
+    """
+    from regviz import motifs
+
+    groups = set()
+    for m in planted:
+        mid = m.id if isinstance(m, Motif) else m["id"]
+        groups.add(motifs.jaspar(mid).tax_group or "")
+    for label, group in (("JASPAR2024 CORE insects", "insects"),
+                         ("JASPAR2024 CORE vertebrates", "vertebrates")):
+        if groups == {group}:
+            return label
+    return "JASPAR2024 CORE all"
+
+
 def _queries(filters) -> list[tuple[str, np.ndarray]]:
     """(name, ppm) pairs from FilterMotifs, Motifs, (4, w) arrays or a (n, 4, w) array."""
     from regviz.filters import FilterMotif

@@ -66,6 +66,23 @@ def user_errors(what: str = ""):
             st.warning(str(w.message))
 
 
+def cancel_button(key: str, label: str = "Cancel") -> None:
+    """A button that stops a slow step running in this script run.
+
+    Streamlit stops a running script at its next element update (a progress bar
+    moving) when any widget is used, so clicking this stops the step there;
+    nothing half-done is cached. On the rerun ``st.session_state[key]`` is True
+    (see :func:`cancelled_notice`).
+    """
+    st.button(label, key=key, help="Stops at the next progress update; nothing is kept.")
+
+
+def cancelled_notice(key: str, what: str) -> None:
+    """Say that ``what`` was cancelled when :func:`cancel_button` ``key`` was clicked."""
+    if st.session_state.get(key):
+        st.info(f"{what} cancelled: nothing from that run was kept.")
+
+
 def _cache_dir() -> Path:
     path = genome.cache_dir() / "uploads"
     path.mkdir(parents=True, exist_ok=True)

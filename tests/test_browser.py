@@ -106,3 +106,25 @@ def test_bad_paste_shows_error_in_browser(page, app_url):
     box.fill(">bad\nACGTZ")
     box.press("Control+Enter")
     page.get_by_text("bad: character 'Z' at position 5 is not a DNA base").wait_for(timeout=30000)
+
+
+def test_a_long_spacing_experiment_can_be_cancelled(page, app_url):
+    page.goto(app_url + "/spacing")
+    sidebar = page.locator("[data-testid='stSidebar']")
+    sidebar.locator("[data-testid='stSelectbox']").first.click(timeout=30000)
+    page.get_by_role("option", name="enhancer-activity_deepstarr").first.click()
+    page.get_by_role("heading", name="Motif spacing").wait_for(timeout=30000)
+    page.get_by_text("Inferred mode").wait_for(state="detached", timeout=1000)
+    n_bg = page.get_by_label("Number of backgrounds")
+    n_bg.wait_for(timeout=60000)
+    n_bg.fill("500")
+    n_bg.press("Enter")
+    page.get_by_role("button", name="Run experiment").click()
+    # 500 backgrounds x ~220 designs: far longer than the cancel takes
+    page.get_by_text("Predicted").first.wait_for(timeout=60000)
+    started = time.time()
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("The spacing experiment cancelled").wait_for(timeout=30000)
+    assert time.time() - started < 20
+    assert page.get_by_text("Inferred mode").count() == 0
+    assert page.get_by_role("button", name="Run experiment").is_visible()

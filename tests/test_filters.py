@@ -191,6 +191,15 @@ def test_untested_and_plain_array_queries():
 # ------------------------------------------------------------------ export, influence
 
 
+def test_collection_for_planted_motifs_is_the_smallest_that_holds_them():
+    fly, human = {"id": "MA2283.1"}, {"id": "MA0099.4"}      # srp, FOS::JUN
+    assert filters_match.collection_for([fly]) == "JASPAR2024 CORE insects"
+    assert filters_match.collection_for([human]) == "JASPAR2024 CORE vertebrates"
+    assert filters_match.collection_for([fly, human]) == "JASPAR2024 CORE all"
+    assert filters_match.collection_for([motifs.jaspar("CTCF")]) == \
+        "JASPAR2024 CORE vertebrates"
+
+
 def test_meme_export_reads_back_the_same_matrices(tmp_path):
     model = models.build("basset", 600, 3, preset="class").eval()
     fm = filters.filter_pwms(model, one_hot(random_seqs(40, 600, 8)), rule="top_n", n_top=30)
@@ -241,8 +250,7 @@ def test_shipped_models_recover_planted_motifs(name):
     kw = dict(card["dataset"]["recipe"]["kwargs"])
     kw.update(n=1000, seed=kw.get("seed", 0) + 1000)       # fresh held-out draw
     ds = simulate.make_dataset(**kw)
-    db = "JASPAR2024 CORE insects" if name.startswith("enhancer") else \
-        "JASPAR2024 CORE vertebrates"
+    db = filters_match.collection_for(card["dataset"]["motifs"])
     fm = filters.filter_pwms(model, one_hot(ds.seqs), rule="top_n")
     table = filters.match_filters(fm, db, null_total=1500)
     rec = filters_match.planted_recovery(table, card["dataset"]["motifs"])
