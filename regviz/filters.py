@@ -123,6 +123,12 @@ def first_layer(model: nn.Module) -> tuple[nn.Conv1d, nn.Module]:
             "has no filters to show. Filters exist for DeepBind, Basset, DeepSEA, DeepSTARR, "
             "DanQ and the plain CNN.")
     conv = model.get_submodule(path)
+    if isinstance(conv, nn.Conv1d) and conv.in_channels > 4:
+        raise ModelConfigError(
+            f"The first layer of this {type(model).__name__} reads {conv.in_channels} input "
+            f"channels (the 4 bases and {conv.in_channels - 4} chromatin tracks), so its "
+            "filters are not motifs over DNA alone. Pick a DNA-only model (e.g. "
+            "enhancer-4kb_decode) to see filters.")
     if not isinstance(conv, nn.Conv1d) or conv.in_channels != 4 or conv.groups != 1:
         raise ModelConfigError(f"{path} of {type(model).__name__} is not a Conv1d over the "
                                f"4 bases. Got {conv!r} instead.")

@@ -125,6 +125,9 @@ def test_bad_inputs_have_clear_errors():
         filters.filter_pwms(model, np.zeros((3, 5, 30)))
     with pytest.raises(ModelConfigError, match="no first-layer convolution"):
         filters.filter_pwms(models.build("lstm", 30, 1), np.zeros((3, 4, 30)))
+    with_tracks = models.build("decode", 4000, 1, extra_channels=2)
+    with pytest.raises(ModelConfigError, match="4 bases and 2 chromatin tracks"):
+        filters.filter_pwms(with_tracks, np.zeros((3, 4, 4000)))
     with pytest.raises(MotifError, match="database must be one of"):
         filters.match_filters([np.ones((4, 6))], database="JASPAR2020")
 
