@@ -33,12 +33,13 @@ database = c3.selectbox("JASPAR collection", dbs, index=dbs.index(default_db),
                         "the planted motifs of a synthetic set.")
 n_seq = c4.number_input("Sequences", 200, 5000, 2000, 100, key="filters_n")
 
+bar = st.empty()
 with ui.user_errors("Filter analysis") as state:
     ui.motif_tools_ready()
-    bar = st.progress(0.0, "Filter analysis")
+    bar.progress(0.0, "Filter analysis")
     res = ui.filter_analysis(folder, stamp, rule, float(threshold), database, int(n_seq),
                              progress=lambda f, msg: bar.progress(min(f, 1.0), msg))
-    bar.empty()
+bar.empty()
 if not state["ok"]:
     st.stop()
 
