@@ -80,7 +80,7 @@ def cancel_button(key: str, label: str = "Cancel") -> None:
 def cancelled_notice(key: str, what: str) -> None:
     """Say that ``what`` was cancelled when :func:`cancel_button` ``key`` was clicked."""
     if st.session_state.get(key):
-        st.info(f"{what} cancelled: nothing from that run was kept.")
+        st.info(f"{what} was cancelled: nothing from that run was kept.")
 
 
 def _cache_dir() -> Path:

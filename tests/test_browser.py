@@ -124,7 +124,7 @@ def test_a_long_spacing_experiment_can_be_cancelled(page, app_url):
     page.get_by_text("Predicted").first.wait_for(timeout=60000)
     started = time.time()
     page.get_by_role("button", name="Cancel").click()
-    page.get_by_text("The spacing experiment cancelled").wait_for(timeout=30000)
+    page.get_by_text("The spacing experiment was cancelled").wait_for(timeout=30000)
     assert time.time() - started < 20
     assert page.get_by_text("Inferred mode").count() == 0
     assert page.get_by_role("button", name="Run experiment").is_visible()
