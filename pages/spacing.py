@@ -35,9 +35,11 @@ preset = c1.selectbox("Planted pair (preset)", list(presets) or ["none"], index=
                       key="sp_preset", help="Pairs of the model's synthetic grammar.")
 p = presets.get(preset)
 motif_a = c2.text_input("Motif A (centre)", ids.get(p["a"], "") if p else "MA0099.4",
-                        key=f"sp_a_{preset}", help="JASPAR ID or name, or a site of A/C/G/T.")
+                        key=f"sp_a_{preset}", help="JASPAR ID or name, a site of A/C/G/T, or "
+                        "'filter N': the core of first-layer filter N's PWM (its 100 "
+                        "strongest windows, as on the Filters page's top-100 rule).")
 motif_b = c3.text_input("Motif B (moved)", ids.get(p["b"], "") if p else "MA2283.1",
-                        key=f"sp_b_{preset}")
+                        key=f"sp_b_{preset}", help="As for motif A.")
 c1, c2, c3, c4 = st.columns(4)
 target = c1.selectbox("Target output", range(len(tasks)), format_func=lambda i: tasks[i],
                       index=tasks.index(p["output"]) if p and p["output"] in tasks else 0,
@@ -88,7 +90,8 @@ if result is not None:
     mode = spacing.infer_mode(df)
     st.markdown(f"**Inferred mode: {mode['mode']}.** {mode['text']}")
     st.caption(f"{df.attrs['distance']}. Line: {df.attrs['statistic']} over backgrounds; band: "
-               f"{df.attrs['interval']}. A = {df.attrs['site_a']}, B = {df.attrs['site_b']}."
+               f"{df.attrs['interval']}. A = {df.attrs['motif_a']}: {df.attrs['site_a']}; "
+               f"B = {df.attrs['motif_b']}: {df.attrs['site_b']}."
                + (f" Skipped (B would leave the sequence): {len(df.attrs['skipped'])} "
                   "distances." if df.attrs["skipped"] else ""))
     with st.expander("Joint effect and table"):

@@ -43,11 +43,12 @@ import pandas as pd
 from regviz.errors import ExperimentError
 from regviz.sequence import one_hot
 from regviz.simulate_grammar import ORIENTATIONS
-from regviz.spacing_inputs import InsertMotif, insert_motif, make_backgrounds
+from regviz.spacing_inputs import (FILTER_SPEC, InsertMotif, filter_site, insert_motif,
+                                   make_backgrounds)
 
-__all__ = ["CONVENTIONS", "ORIENTATIONS", "ExperimentCancelled", "InsertMotif", "copy_number",
-           "infer_mode", "insert_motif", "make_backgrounds", "marginalize",
-           "orientation_effect", "spacing_experiment", "summarize"]
+__all__ = ["CONVENTIONS", "FILTER_SPEC", "ORIENTATIONS", "ExperimentCancelled", "InsertMotif",
+           "copy_number", "filter_site", "infer_mode", "insert_motif", "make_backgrounds",
+           "marginalize", "orientation_effect", "spacing_experiment", "summarize"]
 
 CONVENTIONS = {
     "deepstarr": {"formula": "AB - (A + B - background)", "none": 0.0, "joint": "AB - background",

@@ -14,6 +14,8 @@ from regviz.errors import ExperimentError, MotifError
 from regviz.sequence import dinucleotide_shuffle, gc_content, random_sequences
 
 _DNA = re.compile(r"^[ACGTacgt]+$")
+FILTER_SPEC = re.compile(r"\s*filter\s*(\d+)\s*", re.IGNORECASE)
+"""Text naming a first-layer filter, e.g. "filter 7" (group 1: its index)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,34 @@ def insert_motif(spec, how: str = "consensus", seed: int = 0, name: str | None =
     site = ("".join("ACGT"[i] for i in ppm.argmax(axis=0)) if how == "consensus"
             else sample_instances(ppm, 1, seed)[0])
     return InsertMotif(name or str(label), site, f"{src} ({how})", jid)
+
+
+def filter_site(filter_motifs, index: int, how: str = "consensus", seed: int = 0
+                ) -> InsertMotif:
+    """The site of first-layer filter ``index``, from its PWM trimmed to the informative core.
+
+    Parameters
+    ----------
+    filter_motifs : list of `regviz.filters.FilterMotif`
+        From :func:`regviz.filters.filter_pwms` (filters with too few sites are absent).
+    index : int
+        The filter's channel in the first layer.
+    how, seed
+        As in :func:`insert_motif`.
+    """
+    from regviz.filters_match import trim
+
+    found = {int(f.index): f for f in filter_motifs}
+    if index not in found:
+        raise ExperimentError(
+            f"Filter {index} has no PWM here: the model's filters with PWMs are "
+            f"{', '.join(map(str, sorted(found))) or 'none'} (a filter needs at least 10 "
+            "activating windows).")
+    start, end = trim(found[index].ppm)
+    if end <= start:
+        raise ExperimentError(f"Filter {index}'s PWM has no column with 0.3 bits or more; "
+                              "there is no site to insert.")
+    return insert_motif(found[index].ppm[:, start:end], how, seed, name=f"filter {index}")
 
 
 def make_backgrounds(seqs, n: int = 50, kind: str = "shuffle", seed: int = 0, y=None,

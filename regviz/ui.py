@@ -657,6 +657,30 @@ def _spacing_backgrounds(ctx: dict, kind: str, n: int, seed: int, target: int):
     return spacing.make_backgrounds(ctx["seqs"], n, kind, seed, ctx["y"], target)
 
 
+@st.cache_resource(show_spinner="Finding each filter's PWM (its 100 strongest windows)...",
+                   max_entries=4)
+def spacing_filter_motifs(folder: str, stamp: float) -> list:
+    """First-layer filter PWMs of a model for "filter N" motifs (top-100 rule, 1,000
+    sequences from `filter_sequences`)."""
+    from regviz import filters
+
+    model, card = load_checkpoint(folder, stamp)
+    X, _, _ = filter_sequences(card, 1000, model.input_length)
+    return filters.filter_pwms(model, X, rule="top_n")
+
+
+def spacing_site(folder: str, stamp: float, text: str, how: str, seed: int):
+    """The site to insert for a motif text: "filter N" (a first-layer filter's PWM core)
+    or what `regviz.spacing.insert_motif` reads (JASPAR ID or name, A/C/G/T site)."""
+    from regviz import spacing
+
+    named = spacing.FILTER_SPEC.fullmatch(text or "")
+    if named:
+        return spacing.filter_site(spacing_filter_motifs(folder, stamp), int(named.group(1)),
+                                   how, seed)
+    return spacing.insert_motif(text, how, seed)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def spacing_run(folder: str, stamp: float, motif_a: str, motif_b: str, how: str, bg_kind: str,
                 n_bg: int, seed: int, distances: tuple, orientations: tuple, target: int,
@@ -667,8 +691,8 @@ def spacing_run(folder: str, stamp: float, motif_a: str, motif_b: str, how: str,
     model, _ = load_checkpoint(folder, stamp)
     ctx = spacing_context(folder, stamp)
     bgs = _spacing_backgrounds(ctx, bg_kind, n_bg, seed, target)
-    a = spacing.insert_motif(motif_a, how, seed)
-    b = spacing.insert_motif(motif_b, how, seed + 1)
+    a = spacing_site(folder, stamp, motif_a, how, seed)
+    b = spacing_site(folder, stamp, motif_b, how, seed + 1)
     return spacing.spacing_experiment(model, a, b, bgs, distances, orientations, target,
                                       convention=convention, statistic=statistic,
                                       grammar=ctx["grammar"], progress=_progress)
@@ -683,7 +707,7 @@ def spacing_single(folder: str, stamp: float, motif: str, how: str, bg_kind: str
     model, _ = load_checkpoint(folder, stamp)
     ctx = spacing_context(folder, stamp)
     bgs = _spacing_backgrounds(ctx, bg_kind, n_bg, seed, target)
-    m = spacing.insert_motif(motif, how, seed)
+    m = spacing_site(folder, stamp, motif, how, seed)
     kw = {"target": target, "grammar": ctx["grammar"]}
     return (spacing.marginalize(model, m, bgs, strands=("+", "-"), **kw),
             spacing.copy_number(model, m, bgs, max_copies, copy_gap, **kw),

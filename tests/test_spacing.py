@@ -13,7 +13,7 @@ from torch import nn
 from regviz import sequence, simulate, spacing
 from regviz import simulate_grammar as G
 from regviz.errors import ExperimentError, MotifError
-from regviz.motifs import jaspar
+from regviz.motifs import jaspar, sample_instances
 from regviz.plotting import spacing as spacing_plots
 
 SITE_A, SITE_B = "GATTACAGGC", "CCTTGAACGT"
@@ -316,3 +316,39 @@ def test_page_runs_the_default_pair(monkeypatch, tmp_path):
     at.button(key="sp_single").click().run()
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 4  # spacing, joint, position, copy number
+    # a first-layer filter's PWM as motif A
+    at.text_input(key=at.text_input[0].key).set_value("filter 3")
+    at.button(key="sp_run").click().run()
+    assert not at.exception and not at.error
+    assert "A = filter 3" in " ".join(c.value for c in at.caption)
+
+
+def test_filter_site_is_the_core_of_that_filters_pwm():
+    from regviz import filters, models
+
+    gata = jaspar("MA2283.1")
+    w = gata.pssm().shape[1]
+    model = models.build("deepbind", 80, 1, preset="class", n_filters=2, filter_width=w + 4)
+    with torch.no_grad():
+        model.conv.weight.zero_()                 # filter 1 stays zero: no preferred window
+        model.conv.weight[0, :, 2:2 + w] = torch.as_tensor(gata.pssm().copy(),
+                                                          dtype=torch.float32)
+        model.conv.bias.zero_()
+    rng = np.random.default_rng(0)
+    sharp = gata.ppm() ** 3 / (gata.ppm() ** 3).sum(axis=0)
+    seqs = []
+    for k in range(300):
+        s = "".join(rng.choice(list("ACGT"), 80))
+        site = sample_instances(sharp, 1, k)[0]
+        seqs.append(s[:30] + site + s[30 + w:])
+    fm = filters.filter_pwms(model.eval(), sequence.one_hot(seqs), rule="top_n", n_top=100)
+    got = spacing.filter_site(fm, 0)
+    consensus = spacing.insert_motif(gata).site
+    # the random flanks of the filter's 4 extra columns are trimmed away
+    assert got.name == "filter 0" and got.site in consensus and got.width >= w - 2
+    assert spacing.FILTER_SPEC.fullmatch(" Filter 12 ").group(1) == "12"
+    assert spacing.FILTER_SPEC.fullmatch("MA2283.1") is None
+    with pytest.raises(ExperimentError, match="no column with 0.3 bits"):
+        spacing.filter_site(fm, 1)
+    with pytest.raises(ExperimentError, match="Filter 5 has no PWM here"):
+        spacing.filter_site(fm, 5)
