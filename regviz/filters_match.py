@@ -31,9 +31,11 @@ The procedure here
    way by its query's other scrambles (leave one out). This removes the
    width / information-content dependence.
 4. The p-value of a query is its ``z``'s upper tail in the pooled null ``z``
-   of all scrambles of all queries in the call:
-   ``p = (1 + #{z_null >= z}) / (1 + N_null)``; so the smallest p-value is
-   ``1 / (1 + N_null)`` (``null_total`` = 2,000 scrambles by default).
+   of all scrambles of all queries in the call (``null_total`` = 2,000
+   scrambles by default): ``p = (1 + #{z_null >= z}) / (1 + N_null)`` while
+   at least 10 null values reach ``z``; beyond that, a generalized Pareto
+   tail fitted to the top 10% of the null (:func:`null_tail`), so that a
+   lone strong match among m filters is not held at q >= m / (1 + N_null).
 5. q-values: Benjamini-Hochberg across the tested queries (one test per
    filter: "does this filter match anything in the collection?"). A
    secondary match of a filter (rank > 1) gets the p- and q-value its
@@ -136,6 +138,45 @@ def scramble(ppm: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     idx = np.argsort(rng.random(ppm.shape), axis=0)
     p = np.take_along_axis(ppm, idx, axis=0)
     return np.ascontiguousarray(p[:, rng.permutation(ppm.shape[1])])
+
+
+P_FLOOR = 1e-10
+"""Smallest p-value reported: beyond it the fitted tail says nothing useful."""
+
+
+def null_tail(z_null: np.ndarray, min_exceed: int = 10, tail_fraction: float = 0.1):
+    """Upper-tail p-value function of a sorted null sample ``z_null`` (N,).
+
+    ``p(z) = (1 + #{z_null >= z}) / (1 + N)`` where at least ``min_exceed`` null
+    values reach ``z``. Further out, where that count says little, a generalized
+    Pareto distribution fitted to the top ``tail_fraction`` of the null gives
+    ``p(z) = N_tail / N * GPD.sf(z - u)`` (Knijnenburg et al. 2009,
+    Bioinformatics 25:i161), floored at `P_FLOOR`. Without it a lone strong
+    match among m filters could never get q below m / (1 + N).
+    """
+    from scipy.stats import genpareto
+
+    z_null = np.asarray(z_null, dtype=np.float64)
+    n = len(z_null)
+    n_tail = int(n * tail_fraction)
+    fit = None
+    if n_tail >= 50:
+        u = z_null[n - n_tail - 1]
+        shape, _, scale = genpareto.fit(z_null[n - n_tail:] - u, floc=0)
+        fit = (u, shape, scale)
+
+    def p_of(z):
+        z = np.asarray(z, dtype=np.float64)
+        ge = n - np.searchsorted(z_null, z, side="left")
+        p = (1 + ge) / (1 + n)
+        sparse = ge < min_exceed
+        if fit is not None and sparse.any():
+            u, shape, scale = fit
+            tail = n_tail / n * genpareto.sf(z[sparse] - u, shape, loc=0, scale=scale)
+            p[sparse] = np.maximum(tail, P_FLOOR)
+        return p
+
+    return p_of
 
 
 def _best_log_p(ppms, targets, n_jobs) -> np.ndarray:
@@ -242,10 +283,10 @@ def match_filters(filters, database: str = "JASPAR2024 CORE vertebrates", top: i
         z_null = np.sort(((s_null - loo_mean) / loo_sd).ravel())
         sd = np.maximum(sd, 1e-6)
 
+        upper_tail = null_tail(z_null)
+
         def calibrated(s, k):
-            z = (s - loc[k]) / sd[k]
-            ge = len(z_null) - np.searchsorted(z_null, z, side="left")
-            return (1 + ge) / (1 + len(z_null))
+            return upper_tail((s - loc[k]) / sd[k])
 
         p_best = calibrated(s_obs, np.arange(len(tested)))
         p_sorted = np.sort(p_best)

@@ -183,6 +183,37 @@ def test_scrambled_filters_are_rarely_called_but_real_ones_are():
     assert rec["recovered"].mean() >= 0.8
 
 
+def test_null_tail_is_empirical_in_the_body_and_extrapolates_beyond_it():
+    from scipy.stats import norm
+
+    z_null = np.sort(np.random.default_rng(3).standard_normal(4000))
+    p = filters_match.null_tail(z_null)
+    body = np.array([-1.0, 0.0, 1.0, 2.0])
+    np.testing.assert_allclose(p(body), (1 + (z_null[None] >= body[:, None]).sum(1)) / 4001)
+    far = p(np.array([4.0, 5.0, 6.0]))
+    # the empirical p-value would stop at 1 / 4001 = 2.5e-4; the tail keeps going
+    assert far[0] < 2.5e-4 and np.all(np.diff(far) < 0) and far[-1] >= filters_match.P_FLOOR
+    assert 0.2 < far[0] / norm.sf(4.0) < 5
+    # a fresh draw from the null: the fraction with p < 0.01 stays near 0.01
+    fresh = np.random.default_rng(4).standard_normal(20000)
+    assert abs((p(fresh) < 0.01).mean() - 0.01) < 0.004
+
+
+def test_a_lone_real_motif_among_many_flat_filters_is_still_called():
+    # 60 queries and 600 scrambles: the empirical p-value alone would hold every
+    # q-value at >= 60 / 601 = 0.1, so the one real motif could never be called
+    rng = np.random.default_rng(11)
+    pool = [m for m in motifs.collection("CORE vertebrates") if 10 <= m.width <= 16]
+    scrambled = [filters_match.scramble(pool[i].ppm(), rng)
+                 for i in rng.choice(len(pool), 59, replace=False)]
+    table = filters.match_filters([motifs.jaspar("MA0139.2").ppm()] + scrambled,
+                                  null_total=600)
+    best = filters_match.best_matches(table)
+    assert (table.attrs["n_tested"], table.attrs["n_null"]) == (60, 10)
+    assert best.loc[0, "significant"] and best.loc[0, "target_name"] == "CTCF"
+    assert best["significant"].sum() <= 4
+
+
 def test_untested_and_plain_array_queries():
     flat = np.full((4, 12), 0.25)
     table = filters.match_filters([flat, motifs.jaspar("CTCF").ppm()], null_total=200)
