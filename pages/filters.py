@@ -29,8 +29,9 @@ rule = c1.selectbox("Site rule", list(filters.RULES), key="filters_rule",
 threshold = c2.slider("Threshold", 0.1, 0.9, 0.5, 0.05, key="filters_threshold",
                       disabled=rule == "top_n")
 database = c3.selectbox("JASPAR collection", dbs, index=dbs.index(default_db),
-                        key="filters_db", help="Default: the smallest collection that holds "
-                        "the planted motifs of a synthetic set.")
+                        key=f"filters_db_{folder}",  # per model: its own default
+                        help="Default: the smallest collection that holds the planted motifs "
+                             "of a synthetic set.")
 n_seq = c4.number_input("Sequences", 200, 5000, 2000, 100, key="filters_n")
 
 bar = st.empty()

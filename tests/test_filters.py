@@ -317,3 +317,11 @@ def test_filters_page_runs_on_the_shipped_deepbind(monkeypatch, tmp_path):
     # the detail view of another filter and a bad upload-free rerun keep working
     at.selectbox(key="filters_pick").set_value(int(table["filter"].iloc[1])).run()
     assert not at.exception and not at.error
+    # switching to the enhancer model selects its own default collection (CORE all)
+    deepstarr = [k for k, v in ui.available_models().items()
+                 if v.endswith("enhancer-activity_deepstarr")]
+    at.session_state["active_model"] = deepstarr[0]
+    at.run()
+    assert not at.exception and not at.error
+    folder = ui.available_models()[deepstarr[0]]
+    assert at.selectbox(key=f"filters_db_{folder}").value == "JASPAR2024 CORE all"
