@@ -16,10 +16,7 @@ ui.page_header(
     "numbers can be trusted; on synthetic data the ground-truth score says which methods "
     "find the motifs that are really there.",
 )
-loaded = ui.active_model()
-if loaded is None:
-    st.stop()
-model, card, folder = loaded
+model, card, folder = ui.require_active_model()
 tasks = (card.get("tasks") or {}).get("names") or [f"output {k}" for k in
                                                     range(model.config.n_outputs)]
 c1, c2 = st.columns([1, 2])

@@ -12,10 +12,7 @@ ui.page_header(
     "most, matched to JASPAR with Tomtom, and silenced in turn to see how much the "
     "predictions depend on it (Basset's influence).",
 )
-loaded = ui.active_model()
-if loaded is None:
-    st.stop()
-model, card, folder = loaded
+model, card, folder = ui.require_active_model()
 stamp = ui.checkpoint_stamp(folder)
 planted = (card.get("dataset") or {}).get("motifs") or []
 dbs = list(filters.DATABASES)

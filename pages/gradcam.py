@@ -19,10 +19,7 @@ ui.page_header(
     "position is drawn at the centre of its receptive field, so the track is only as fine "
     "as the layer's bin size, shown beside it.",
 )
-loaded = ui.active_model()
-if loaded is None:
-    st.stop()
-model, card, folder = loaded
+model, card, folder = ui.require_active_model()
 if not gradcam.is_gradcam_model(model):
     st.warning(f"The active model ({card.get('registry_name')}) has no convolution layers "
                "whose output keeps positions, so Grad-CAM cannot localise anything. Pick the "

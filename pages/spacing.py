@@ -15,10 +15,7 @@ ui.page_header(
     "end of the left motif and the start of the right one. For synthetic datasets the "
     "planted rule is drawn dashed beside what the model learned.",
 )
-loaded = ui.active_model()
-if loaded is None:
-    st.stop()
-model, card, folder = loaded
+model, card, folder = ui.require_active_model()
 stamp = ui.checkpoint_stamp(folder)
 ctx = ui.spacing_context(folder, stamp)
 tasks = ctx["tasks"] or [str(i) for i in range(int(card["config"].get("n_outputs", 1)))]

@@ -474,6 +474,15 @@ def active_model():
     return model, card, folder
 
 
+def require_active_model():
+    """(model, card, folder) of the active model; stops the page (after the hint or
+    error of :func:`active_model`) when there is none."""
+    loaded = active_model()
+    if loaded is None:
+        st.stop()
+    return loaded
+
+
 def checkpoint_upload(key: str) -> None:
     """Upload a checkpoint zip; it is checked, unpacked and made the active model."""
     from regviz import checkpoints
