@@ -44,6 +44,7 @@ class Recipe:
     batch_size: int = 64
     lr: float = 1e-3
     patience: int = 4
+    lr_plateau: int | None = None
     rc_augment: bool = False
     seed: int = 0
     note: str = ""
@@ -54,7 +55,8 @@ class Recipe:
         from regviz.training import TrainConfig
 
         config = TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                             patience=self.patience, rc_augment=self.rc_augment,
+                             patience=self.patience, lr_plateau=self.lr_plateau,
+                             rc_augment=self.rc_augment,
                              seed=self.seed, device="cpu", num_threads=2)
         return JobSpec(model=self.model, dataset=self.dataset, preset=self.preset,
                        overrides=dict(self.overrides), n=self.n, dataset_seed=self.seed,
@@ -67,8 +69,8 @@ RECIPES = [
            note="class preset: the lecture's DeepBind (16 filters of width 12)."),
     Recipe("tf-binding_kmer_logreg", "kmer_logreg", "tf-binding", 20000, 20,
            note="class preset: 4-mer counts and logistic regression."),
-    Recipe("enhancer-activity_deepstarr", "deepstarr", "enhancer-activity", 120000, 20,
-           batch_size=256, lr=2e-3, patience=4, rc_augment=True,
+    Recipe("enhancer-activity_deepstarr", "deepstarr", "enhancer-activity", 160000, 50,
+           batch_size=256, lr=2e-3, patience=6, lr_plateau=2, rc_augment=True,
            note="class preset (64/32/32/64 filters, dense 64x2) instead of paper's "
                 "256/60/60/120 and 256x2, to train on 2 CPU cores."),
     Recipe("enhancer-4kb_decode", "decode", "enhancer-4kb", 12000, 12, lr=2e-3, patience=3,

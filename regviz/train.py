@@ -67,6 +67,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--patience", type=int, default=3,
                    help="epochs without validation improvement before stopping (0: never)")
+    p.add_argument("--lr-plateau", type=int, default=0,
+                   help="halve the learning rate after this many epochs without validation "
+                        "improvement (0: constant rate)")
     p.add_argument("--rc-augment", action="store_true", help="reverse-complement augmentation")
     p.add_argument("--max-steps", type=int, default=None)
     p.add_argument("--seed", type=int, default=0, help="training seed (and data seed)")
@@ -100,8 +103,9 @@ def main(argv=None) -> int:
     try:
         config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                              weight_decay=args.weight_decay, patience=args.patience or None,
-                             rc_augment=args.rc_augment, seed=args.seed, device=args.device,
-                             max_steps=args.max_steps, num_threads=args.threads)
+                             lr_plateau=args.lr_plateau or None, rc_augment=args.rc_augment,
+                             seed=args.seed, device=args.device, max_steps=args.max_steps,
+                             num_threads=args.threads)
         spec = JobSpec(model=args.model, dataset=args.dataset, preset=args.preset,
                        overrides=dict(args.overrides), n=args.n, dataset_seed=args.data_seed,
                        noise=not args.no_noise, config=config, out=args.out)

@@ -72,6 +72,10 @@ class TrainConfig:
     num_threads : int or None
         CPU threads for torch during training (``torch.set_num_threads``; this is
         process-wide, and restored afterwards). None leaves it as it is.
+    lr_plateau : int or None
+        Halve the learning rate after this many epochs without a better
+        validation metric (torch's ``ReduceLROnPlateau``, factor 0.5); keep it
+        below ``patience``. None keeps the learning rate constant.
     """
 
     epochs: int = 10
@@ -84,6 +88,7 @@ class TrainConfig:
     device: str = "auto"
     max_steps: int | None = None
     num_threads: int | None = None
+    lr_plateau: int | None = None
 
     def validate(self) -> None:
         """Raise TrainConfigError naming the first bad setting."""
@@ -102,7 +107,8 @@ class TrainConfig:
 
         for name, minimum, optional in (("epochs", 1, False), ("batch_size", 1, False),
                                         ("patience", 1, True), ("max_steps", 1, True),
-                                        ("num_threads", 1, True), ("seed", 0, False)):
+                                        ("num_threads", 1, True), ("seed", 0, False),
+                                        ("lr_plateau", 1, True)):
             if not is_int(getattr(self, name), minimum, optional):
                 raise bad(name, f"an integer >= {minimum}" + (" or None" if optional else ""))
         if not is_num(self.lr, 0.0, strict=True):
@@ -284,6 +290,10 @@ def _train(model, dataset, config, stop):
             f"n_outputs={y.shape[1]}.")
     loss_fn = metrics.loss_function(dataset.task_kind)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    plateau = None
+    if config.lr_plateau and valid is not None:  # torch reduces after patience + 1 bad epochs
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            opt, mode="max", factor=0.5, threshold=0.0, patience=config.lr_plateau - 1)
     scaler = devices.grad_scaler(device)
     n, bs = len(X), config.batch_size
     # a last batch of one sequence would break batch norm in train mode: drop it
@@ -351,6 +361,8 @@ def _train(model, dataset, config, stop):
                 state["best_epoch"], state["best_metrics"] = epoch, dict(state["valid"])
             else:
                 bad_epochs += 1
+            if plateau is not None and math.isfinite(value):
+                plateau.step(value)
             shown = state["valid"].get(monitor, math.nan)
             msg = (f"Epoch {epoch}: train loss {epoch_loss:.4f}, validation {monitor} "
                    f"{shown:.4f} (best {state['best_epoch']})")

@@ -95,6 +95,19 @@ def test_early_stopping_restores_best_weights():
     assert valid == pytest.approx(final.best_metrics["auroc_mean"], abs=1e-12)
 
 
+def test_lr_plateau_halves_the_rate_after_epochs_without_gain(monkeypatch):
+    ds = planted(n=120)
+    # validation AUROC of epochs 1-8, then the test split's
+    scripted = iter([0.5, 0.6, 0.6, 0.6, 0.7, 0.7, 0.65, 0.7, 0.5])
+    monkeypatch.setattr(metrics, "evaluate_tensors", lambda *a, **k: {"auroc_mean": next(scripted)})
+    reports, _ = run(tiny(ds), ds, epochs=8, batch_size=32, lr=1e-2, patience=None, lr_plateau=2)
+    lrs = [r.lr for r in reports if r.phase == "validate"]
+    # epochs 3 and 4 bring no gain: halved after epoch 4; again after epochs 6-7 (0.7 is not > 0.7)
+    assert lrs == pytest.approx([1e-2] * 3 + [5e-3] * 3 + [2.5e-3] * 2)
+    with pytest.raises(TrainConfigError, match="lr_plateau must be an integer >= 1 or None"):
+        TrainConfig(lr_plateau=0).validate()
+
+
 def test_regression_uses_mse_and_pearson():
     ds = planted(n=300, kind="regression")
     reports, losses = run(tiny(ds), ds, epochs=15, batch_size=16, lr=1e-2, patience=None)
@@ -219,7 +232,8 @@ def test_cli_writes_a_loadable_checkpoint(tmp_path, capsys):
     out = tmp_path / "db"
     proc = subprocess.run(
         [sys.executable, "-m", "regviz.train", "deepbind", "tf-binding", "--epochs", "1",
-         "--n", "500", "--out", str(out), "--threads", "1", "--set", "n_filters=4"],
+         "--n", "500", "--out", str(out), "--threads", "1", "--set", "n_filters=4",
+         "--lr-plateau", "2"],
         check=False, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert f"checkpoint: {out}" in proc.stdout and "test: auroc_mean" in proc.stdout
@@ -228,6 +242,7 @@ def test_cli_writes_a_loadable_checkpoint(tmp_path, capsys):
     assert card["dataset"]["recipe"]["kwargs"] == {"name": "tf-binding", "n": 500, "seed": 0,
                                                    "noise": True}
     assert card["training"]["epochs"] == 1 and card["training"]["steps"] == 7
+    assert card["training"]["lr_plateau"] == 2
     again = make_dataset(**card["dataset"]["recipe"]["kwargs"])  # the recipe regenerates
     test = np.sort(again.splits["test"]).astype("<i8")
     assert hashlib.sha256(test.tobytes()).hexdigest() == card["dataset"]["test_indices_sha256"]
