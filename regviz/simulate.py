@@ -434,11 +434,14 @@ def _activity(n, rng, o):
     grammar pair planted at a gap of 0-30 bp (half) or 0-120 bp (half), with
     role "pair <name>"; 0-4 further single sites of any of the eight motifs
     have role "single". `planted_cooperativity(grammar, pair, gaps,
-    orientation)` draws each pair's truth.
+    orientation)` draws each pair's truth. `pair_overrides` replaces the kind
+    and distance profile of named pairs, e.g. ``{"DRE-SREBP": {"kind":
+    "close", "profile": {"shape": "window", "max_gap": 30}}}``.
     """
     mot = _load(ACTIVITY_IDS)
     ix = {k: i for i, k in enumerate(mot)}
-    pairs = ACTIVITY_GRAMMAR["pairs"]
+    grammar = _override_pairs(ACTIVITY_GRAMMAR, o["pair_overrides"])
+    pairs = grammar["pairs"]
     b = G.Blocks(n, _widths(mot))
     which = rng.integers(0, len(pairs), n)
     a = np.array([ix[p["a"]] for p in pairs])[which]
@@ -453,7 +456,29 @@ def _activity(n, rng, o):
         b.single(k > j, rng.integers(0, len(mot), n), len(pairs))
     return {"motifs": mot, "inst": b.place(rng, o["length"], o["min_gap"]), "kind": "regression",
             "roles": [f"pair {p['name']}" for p in pairs] + ["single"], "length": o["length"],
-            "grammar": ACTIVITY_GRAMMAR}
+            "grammar": grammar}
+
+
+def _override_pairs(grammar: dict, overrides: dict | None) -> dict:
+    """A copy of an activity grammar with some pairs' ``kind`` and ``profile`` replaced."""
+    out = json.loads(json.dumps(grammar))
+    if overrides is None:
+        return out
+    names = [p["name"] for p in out["pairs"]]
+    if not isinstance(overrides, dict):
+        raise DataFormatError("pair_overrides must map pair names to {'kind': ..., 'profile': "
+                              f"...}}. Got {overrides!r} instead.")
+    for name, change in overrides.items():
+        if name not in names:
+            raise DataFormatError(f"pair_overrides: unknown pair {name!r}; the pairs are "
+                                  f"{', '.join(names)}.")
+        if not isinstance(change, dict) or not set(change) <= {"kind", "profile"} or not change:
+            raise DataFormatError(f"pair_overrides[{name!r}] may set 'kind' and 'profile' only. "
+                                  f"Got {change!r} instead.")
+        pair = out["pairs"][names.index(name)]
+        pair.update(json.loads(json.dumps(change)))
+        G.profile(pair["profile"], np.arange(3))  # raises on an unknown shape
+    return out
 
 
 DECODE_IDS = {"GATA1::TAL1": "MA0140.3", "TAL1::TCF3": "MA0091.2", "KLF1": "MA0493.3",
@@ -590,7 +615,8 @@ BUILDERS = {
     "chromatin-multitask": (_chromatin, {"length": 600, "p_active": 0.3, "min_gap": 3,
                                           "sharpness": 2.0}, CHROMATIN_IDS),
     "enhancer-activity": (_activity, {"length": 249, "pair_fraction": 0.6, "max_pair_gap": 120,
-                                      "max_singles": 4, "min_gap": 2}, ACTIVITY_IDS),
+                                      "max_singles": 4, "min_gap": 2, "pair_overrides": None},
+                          ACTIVITY_IDS),
     "enhancer-4kb": (_decode, {"length": 4000, "tracks": "none", "positive_fraction": 0.5,
                                "sharpness": 1.5,
                                "core_width": (200, 400), "core_motifs": (4, 6), "min_sites": 4,

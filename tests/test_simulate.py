@@ -322,6 +322,35 @@ def test_activity_equals_weights_plus_planted_term():
     assert y[1] == pytest.approx(0.0)
 
 
+def test_pair_overrides_change_only_the_named_pairs_labels():
+    change = {"DRE-SREBP": {"kind": "close", "profile": {"shape": "window", "max_gap": 30}}}
+    base = simulate.make_dataset("enhancer-activity", 1500, seed=4, noise=False)
+    alt = simulate.make_dataset("enhancer-activity", 1500, seed=4, noise=False,
+                                pair_overrides=change)
+    assert alt.seqs == base.seqs and alt.annotations.equals(base.annotations)
+    pair = next(p for p in alt.grammar["pairs"] if p["name"] == "DRE-SREBP")
+    assert pair["kind"] == "close" and pair["profile"] == {"shape": "window", "max_gap": 30}
+    assert alt.meta["options"]["pair_overrides"] == change
+    # Dev has no DRE or SREBP: unchanged; Hk changes only where both sites are planted
+    np.testing.assert_array_equal(alt.y[:, 0], base.y[:, 0])
+    ann = base.annotations
+    both = (set(ann.seq_index[ann.motif_name == "Dref"])
+            & set(ann.seq_index[ann.motif_name == "SREBP"]))
+    changed = set(np.flatnonzero(alt.y[:, 1] != base.y[:, 1]))
+    assert changed and changed <= both
+    g = simulate.planted_cooperativity(alt.grammar, "DRE-SREBP", [5, 30, 31])
+    np.testing.assert_allclose(g, [1.5, 1.5, 0.0])
+    assert simulate.make_dataset("enhancer-activity", 20).grammar["pairs"][4]["kind"] == \
+        "close-phased"  # the default set keeps its helical phasing
+    with pytest.raises(DataFormatError, match="unknown pair 'GATA-GATA'"):
+        simulate.make_dataset("enhancer-activity", 20, pair_overrides={"GATA-GATA": {}})
+    with pytest.raises(DataFormatError, match="may set 'kind' and 'profile' only"):
+        simulate.make_dataset("enhancer-activity", 20, pair_overrides={"ETS-DRE": {"a": "X"}})
+    with pytest.raises(DataFormatError, match="Unknown distance profile shape 'box'"):
+        simulate.make_dataset("enhancer-activity", 20,
+                              pair_overrides={"ETS-DRE": {"profile": {"shape": "box"}}})
+
+
 def test_tf_binding_takes_another_tf_and_grammar_is_a_copy():
     d = simulate.make_dataset("tf-binding", 200, seed=1, noise=False, tf="SPI1")
     assert d.task_names == ["Spi1"]
