@@ -690,21 +690,28 @@ def spacing_site(folder: str, stamp: float, text: str, how: str, seed: int):
     return spacing.insert_motif(text, how, seed)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 def spacing_run(folder: str, stamp: float, motif_a: str, motif_b: str, how: str, bg_kind: str,
                 n_bg: int, seed: int, distances: tuple, orientations: tuple, target: int,
                 convention: str, statistic: str, _progress=None):
-    """`regviz.spacing.spacing_experiment` for the page, cached by its settings."""
+    """`regviz.spacing.spacing_experiment` for the page, kept per settings (`remembered`).
+
+    ``_progress(done, total)`` may drive a progress bar the page made.
+    """
     from regviz import spacing
 
-    model, _ = load_checkpoint(folder, stamp)
-    ctx = spacing_context(folder, stamp)
-    bgs = _spacing_backgrounds(ctx, bg_kind, n_bg, seed, target)
-    a = spacing_site(folder, stamp, motif_a, how, seed)
-    b = spacing_site(folder, stamp, motif_b, how, seed + 1)
-    return spacing.spacing_experiment(model, a, b, bgs, distances, orientations, target,
-                                      convention=convention, statistic=statistic,
-                                      grammar=ctx["grammar"], progress=_progress)
+    def run():
+        model, _ = load_checkpoint(folder, stamp)
+        ctx = spacing_context(folder, stamp)
+        bgs = _spacing_backgrounds(ctx, bg_kind, n_bg, seed, target)
+        a = spacing_site(folder, stamp, motif_a, how, seed)
+        b = spacing_site(folder, stamp, motif_b, how, seed + 1)
+        return spacing.spacing_experiment(model, a, b, bgs, distances, orientations, target,
+                                          convention=convention, statistic=statistic,
+                                          grammar=ctx["grammar"], progress=_progress)
+
+    key = (folder, stamp, motif_a, motif_b, how, bg_kind, int(n_bg), int(seed),
+           tuple(distances), tuple(orientations), int(target), convention, statistic)
+    return remembered("spacing", key, run, limit=16)
 
 
 @st.cache_data(show_spinner="Inserting the motif at every position...", max_entries=16)
@@ -904,23 +911,37 @@ def filter_sequences(card: dict, n: int, length: int, seed: int = 1000):
 
 
 @st.cache_resource
-def _filter_results() -> dict:
-    """Process-wide store of finished filter analyses (at most 6, oldest dropped)."""
+def _results_store(kind: str) -> dict:
+    """Process-wide store of finished slow results of one kind (see `remembered`)."""
     return {}
+
+
+def remembered(kind: str, key: tuple, compute, limit: int = 6):
+    """``compute()`` once per key, kept process-wide (at most ``limit``, oldest dropped).
+
+    Used instead of st.cache_data where a progress bar made by the page is driven
+    while ``compute`` runs: st.cache_data records element calls made inside and
+    replays them on a hit, which fails once that bar is gone. A run stopped
+    midway (cancel, rerun) stores nothing. Callers must not change the result.
+    """
+    store = _results_store(kind)
+    if key not in store:
+        value = compute()
+        while len(store) >= limit:
+            store.pop(next(iter(store)))
+        store[key] = value
+    return store[key]
 
 
 def filter_analysis(folder: str, stamp: float, rule: str, threshold: float, database: str,
                     n_sequences: int, progress=None) -> dict:
-    """`regviz.filters.analyze_filters` on a checkpoint, cached per settings.
+    """`regviz.filters.analyze_filters` on a checkpoint, kept per settings (`remembered`).
 
-    Kept in a process-wide store rather than st.cache_data so that a progress
-    bar made by the page can be driven while it runs (``progress(frac, msg)``).
+    ``progress(frac, msg)`` may drive a progress bar the page made.
     """
     from regviz import filters
 
-    key = (folder, stamp, rule, float(threshold), database, int(n_sequences))
-    store = _filter_results()
-    if key not in store:
+    def run():
         model, card = load_checkpoint(folder, stamp)
         X, seqs, source = filter_sequences(card, n_sequences, model.input_length)
         out = filters.analyze_filters(model, X, rule=rule, threshold=threshold,
@@ -929,10 +950,10 @@ def filter_analysis(folder: str, stamp: float, rule: str, threshold: float, data
                                       task_names=(card.get("tasks") or {}).get("names"),
                                       progress=progress)
         out.update(sequences=seqs, source=source)
-        while len(store) >= 6:
-            store.pop(next(iter(store)))
-        store[key] = out
-    return store[key]
+        return out
+
+    key = (folder, stamp, rule, float(threshold), database, int(n_sequences))
+    return remembered("filters", key, run)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

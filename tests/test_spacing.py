@@ -322,6 +322,16 @@ def test_page_runs_the_default_pair(monkeypatch, tmp_path):
     at.button(key="sp_run").click().run()
     assert not at.exception and not at.error
     assert "A = filter 3" in " ".join(c.value for c in at.caption)
+    # the same experiment again, as a second visitor would: the kept result, no replay error
+    again = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "spacing.py"),
+                              default_timeout=120)
+    again.session_state["active_model"] = label
+    again.run()
+    again.number_input(key="sp_nbg").set_value(3)
+    again.number_input(key="sp_max").set_value(20)
+    again.button(key="sp_run").click().run()
+    assert not again.exception and not again.error, again.exception or again.error
+    assert again.dataframe[0].value.equals(table)
 
 
 def test_filter_site_is_the_core_of_that_filters_pwm():
