@@ -990,14 +990,6 @@ def match_meme_upload(data: bytes, database: str):
 # ------------------------------------------------------------------ attribution
 
 _ATTRIBUTION_LOCK = __import__("threading").Lock()
-_ATTRIBUTION_MAX = 64
-
-
-@st.cache_resource
-def _attribution_store() -> dict:
-    """Process-wide cache of finished attributions, keyed by (checkpoint, stamp,
-    sequence, method, target, settings)."""
-    return {}
 
 
 def _attribution_key(folder, seq, what, target, settings) -> tuple:
@@ -1008,24 +1000,29 @@ def _attribution_key(folder, seq, what, target, settings) -> tuple:
     return (str(folder), stamp, digest, what, int(target), json.dumps(settings, sort_keys=True))
 
 
-def _cached_attribution_call(folder, seq, what, target, settings, compute, label):
-    key = _attribution_key(folder, seq, what, target, settings)
-    store = _attribution_store()
-    if key in store:
-        return store[key]
-    model, _card = load_checkpoint(str(folder), key[1])
+def _with_progress_bar(label: str, compute):
+    """``compute(progress)`` with a progress bar that ``progress(done, total)`` moves."""
     bar = st.progress(0.0, text=f"{label}...")
 
     def progress(done, total):
         bar.progress(min(done / max(total, 1), 1.0), text=f"{label}: {done:,} of {total:,}")
 
-    with _ATTRIBUTION_LOCK:  # the model object is shared across sessions
-        result = compute(model, progress)
+    result = compute(progress)
     bar.empty()
-    if len(store) >= _ATTRIBUTION_MAX:
-        store.pop(next(iter(store)))
-    store[key] = result
     return result
+
+
+def _cached_attribution_call(folder, seq, what, target, settings, compute, label):
+    """``compute(model, progress)`` once per (checkpoint, stamp, sequence, method, target,
+    settings), kept process-wide (`remembered`)."""
+    key = _attribution_key(folder, seq, what, target, settings)
+
+    def run():
+        model, _card = load_checkpoint(str(folder), key[1])
+        with _ATTRIBUTION_LOCK:  # the model object is shared across sessions
+            return _with_progress_bar(label, lambda progress: compute(model, progress))
+
+    return remembered("attribution", key, run, limit=64)
 
 
 def attribution_for(folder, seq: str, method: str, target: int, settings: dict):
@@ -1109,31 +1106,15 @@ def attribution_default(card: dict, target: int = 0):
 # ------------------------------------------------------------------ gradcam
 
 _GRADCAM_LOCK = __import__("threading").Lock()
-_GRADCAM_MAX = 32
-
-
-@st.cache_resource
-def _gradcam_store() -> dict:
-    """Process-wide cache of finished Grad-CAM results (windows and scans)."""
-    return {}
 
 
 def _gradcam_cached(key: tuple, label: str, compute):
-    store = _gradcam_store()
-    if key in store:
-        return store[key]
-    bar = st.progress(0.0, text=f"{label}...")
+    """``compute(progress)`` once per key, kept process-wide (`remembered`)."""
+    def run():
+        with _GRADCAM_LOCK:  # captum hooks the shared model object: one user at a time
+            return _with_progress_bar(label, compute)
 
-    def progress(done, total):
-        bar.progress(min(done / max(total, 1), 1.0), text=f"{label}: {done:,} of {total:,}")
-
-    with _GRADCAM_LOCK:  # captum hooks the shared model object: one user at a time
-        result = compute(progress)
-    bar.empty()
-    if len(store) >= _GRADCAM_MAX:
-        store.pop(next(iter(store)))
-    store[key] = result
-    return result
+    return remembered("gradcam", key, run, limit=32)
 
 
 def gradcam_dataset(card: dict):
