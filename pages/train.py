@@ -41,18 +41,19 @@ with right:
         dataset = ui.user_dataset_input("train_data")
 
 st.subheader("Training settings")
-c = st.columns(7)
+c = st.columns(4)
 epochs = int(c[0].number_input("Epochs (at most)", 1, 500, 5, key="epochs"))
 batch = int(c[1].number_input("Batch size", 1, 4096, 64, key="batch"))
 lr = float(c[2].number_input("Learning rate", 1e-6, 1.0, 1e-3, format="%.5f", key="lr"))
-patience = int(c[3].number_input("Early-stopping patience", 0, 100, 3, key="patience",
+seed = int(c[3].number_input("Seed", 0, 2**31 - 1, 0, key="train_seed"))
+c = st.columns([1, 1, 2], vertical_alignment="bottom")
+patience = int(c[0].number_input("Early-stopping patience", 0, 100, 3, key="patience",
                                  help="epochs without a better validation score before "
                                       "stopping; 0 = never stop early"))
-plateau = int(c[4].number_input("Halve rate after", 0, 100, 0, key="lr_plateau",
+plateau = int(c[1].number_input("Halve the rate after", 0, 100, 0, key="lr_plateau",
                                 help="epochs without a better validation score before the "
                                      "learning rate is halved; 0 = constant rate"))
-seed = int(c[5].number_input("Seed", 0, 2**31 - 1, 0, key="train_seed"))
-rc = c[6].checkbox("Reverse-complement augmentation", key="rc")
+rc = c[2].checkbox("Reverse-complement augmentation", key="rc")
 
 if st.button("Start training", type="primary", disabled=dataset is None, key="start"):
     config = TrainConfig(epochs=epochs, batch_size=batch, lr=lr, patience=patience or None,

@@ -125,10 +125,13 @@ def test_train_page_starts_a_job_shows_progress_and_cancels(tmp_path, monkeypatc
     at.number_input(key="n").set_value(2000).run()
     at.number_input(key="epochs").set_value(200).run()
     at.number_input(key="patience").set_value(0).run()
+    at.number_input(key="lr_plateau").set_value(2).run()
     at.button(key="start").click().run()
     assert not at.exception and not at.error
     job_id = at.session_state["watch_job"]
     manager = jobs.get_manager()
+    config = manager._get(job_id).spec.config
+    assert (config.epochs, config.patience, config.lr_plateau) == (200, None, 2)
     deadline = time.time() + 60
     while manager.status(job_id).state != "running" or not manager.status(job_id).history["step"]:
         assert time.time() < deadline, manager.status(job_id)
