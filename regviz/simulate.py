@@ -476,7 +476,7 @@ def _override_pairs(grammar: dict, overrides: dict | None) -> dict:
             raise DataFormatError(f"pair_overrides[{name!r}] may set 'kind' and 'profile' only. "
                                   f"Got {change!r} instead.")
         pair = out["pairs"][names.index(name)]
-        pair.update(json.loads(json.dumps(change)))
+        pair.update(change)  # make_dataset stores a JSON copy of the whole grammar
         G.profile(pair["profile"], np.arange(3))  # raises on an unknown shape
     return out
 

@@ -301,15 +301,20 @@ def test_page_runs_the_default_pair(monkeypatch, tmp_path):
     link = tmp_path / "checkpoints" / "spacing-test"
     link.symlink_to(folder.resolve())
     label = next(k for k, v in ui.available_models().items() if Path(v) == link)
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "spacing.py"),
-                           default_timeout=120)
-    at.session_state["active_model"] = label
-    at.run()
-    assert not at.exception and not at.error
-    assert at.selectbox(key="sp_preset").value.startswith("GATA-twist")
-    at.number_input(key="sp_nbg").set_value(3)
-    at.number_input(key="sp_max").set_value(20)
-    at.button(key="sp_run").click().run()
+
+    def run_small_default():
+        """A new session's page with 3 backgrounds and gaps 0-20, after Run experiment."""
+        page = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" /
+                                     "spacing.py"), default_timeout=120)
+        page.session_state["active_model"] = label
+        page.run()
+        assert not page.exception and not page.error
+        assert page.selectbox(key="sp_preset").value.startswith("GATA-twist")
+        page.number_input(key="sp_nbg").set_value(3)
+        page.number_input(key="sp_max").set_value(20)
+        return page.button(key="sp_run").click().run()
+
+    at = run_small_default()
     assert not at.exception and not at.error
     assert "Inferred mode" in " ".join(m.value for m in at.markdown)
     table = at.dataframe[0].value
@@ -323,13 +328,7 @@ def test_page_runs_the_default_pair(monkeypatch, tmp_path):
     assert not at.exception and not at.error
     assert "A = filter 3" in " ".join(c.value for c in at.caption)
     # the same experiment again, as a second visitor would: the kept result, no replay error
-    again = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "spacing.py"),
-                              default_timeout=120)
-    again.session_state["active_model"] = label
-    again.run()
-    again.number_input(key="sp_nbg").set_value(3)
-    again.number_input(key="sp_max").set_value(20)
-    again.button(key="sp_run").click().run()
+    again = run_small_default()
     assert not again.exception and not again.error, again.exception or again.error
     assert again.dataframe[0].value.equals(table)
 
