@@ -4,6 +4,7 @@
 import streamlit as st
 
 from regviz import filters, filters_match, motifs, ui
+from regviz.models.citations import KOO2021
 from regviz.plotting import filters as filters_plots
 
 ui.page_header(
@@ -56,6 +57,15 @@ st.caption(f"Data: {res['source']}. The site rules disagree: Basset's threshold 
            "every window above halfway between the mean and the maximum activation (often "
            "thousands, giving flat PWMs); the top-100 rule keeps only the strongest windows. "
            "Compare them with the selector above.")
+first_activation = getattr(model.config, "first_activation", None)
+if first_activation == "exp":
+    st.caption("This model's first layer uses an exponential activation ([Koo & Ploenzke "
+               f"2021](https://doi.org/{KOO2021.doi})), which makes its filters learn whole "
+               "motifs rather than parts of them.")
+elif first_activation == "relu":
+    st.caption("This model's first layer uses ReLU. Deep models with small pools often spread "
+               "a motif over several ReLU filters; train the same architecture with "
+               "'Exponential first layer' (Train page) to compare.")
 with st.expander("What the q-value means"):
     st.markdown(
         "A filter's **q-value** is the false discovery rate of calling it matched: among "

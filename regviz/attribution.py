@@ -209,9 +209,25 @@ def _device_dtype(model):
     return (p.device, p.dtype) if p is not None else (torch.device("cpu"), torch.float32)
 
 
+def _deeplift_rule_for_exp() -> None:
+    """Give regviz's ``Exp`` activation DeepLIFT's rescale rule in captum.
+
+    captum rules only the module types in its ``SUPPORTED_NON_LINEAR``; any
+    other module passes plain gradients, which breaks summation-to-delta.
+    ``nonlinear`` is captum's generic rescale rule, (f(x) - f(x0)) / (x - x0).
+    """
+    from captum.attr._core import deep_lift
+
+    from regviz.models.layers import Exp
+
+    deep_lift.SUPPORTED_NON_LINEAR.setdefault(Exp, deep_lift.nonlinear)
+
+
 def _multipliers(model, method, x, ref, target, n_steps, batch_size):
     """Gradients/multipliers ``(m, C, L)`` of each row of ``x`` against its reference."""
     from captum.attr import DeepLift, IntegratedGradients, Saliency
+
+    _deeplift_rule_for_exp()
 
     if method in ("saliency", "input_x_gradient"):
         return Saliency(model).attribute(x, target=target, abs=False)

@@ -38,6 +38,7 @@ from torch import nn
 
 from regviz.errors import ModelConfigError, MotifError
 from regviz.motif_matrix import Motif, counts_to_ppm, gc_background, information_content
+from regviz.models.layers import Exp
 
 RULES = ("basset", "max_fraction", "top_n")
 RULE_HELP = {
@@ -108,8 +109,9 @@ def first_layer(model: nn.Module) -> tuple[nn.Conv1d, nn.Module]:
     Returns
     -------
     (conv, act)
-        ``act`` is the ReLU of the conv's block (``<block>.act``) when there is
-        one, else ``conv`` itself.
+        ``act`` is the activation of the conv's block (``<block>.act``: ReLU, or
+        Exp for an exponential first layer) when there is one, else ``conv``
+        itself.
 
     Raises
     ------
@@ -134,7 +136,7 @@ def first_layer(model: nn.Module) -> tuple[nn.Conv1d, nn.Module]:
                                f"4 bases. Got {conv!r} instead.")
     parent = model.get_submodule(path.rpartition(".")[0]) if "." in path else model
     act = getattr(parent, "act", None)
-    return conv, act if isinstance(act, nn.ReLU) else conv
+    return conv, act if isinstance(act, (nn.ReLU, Exp)) else conv
 
 
 def check_X(X, model: nn.Module | None = None, what: str = "X") -> np.ndarray:
@@ -186,7 +188,7 @@ def first_layer_outputs(model: nn.Module, x: torch.Tensor):
         with torch.no_grad():
             a = nn.functional.conv1d(x, folded[0], folded[1], conv.stride, conv.padding,
                                      conv.dilation)
-            return x, torch.relu_(a)
+            return x, torch.exp_(a) if isinstance(act, Exp) else torch.relu_(a)
     seen = {}
 
     def grab_in(_m, args):

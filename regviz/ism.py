@@ -151,9 +151,10 @@ def ism_brute_force(model: nn.Module, X, target: int = 0, batch_size: int = 256,
 
 
 class _Conv:
-    """One conv (+ bn + relu + pool) step of a fast-ISM plan."""
+    """One conv (+ bn + activation + pool) step of a fast-ISM plan; ``act`` is a
+    callable (ReLU, the block's ``Exp``) or None."""
 
-    def __init__(self, conv: nn.Conv1d, bn=None, act=True, pool=None, pad_value=0.0,
+    def __init__(self, conv: nn.Conv1d, bn=None, act=F.relu, pool=None, pad_value=0.0,
                  extra_pad=(0, 0)):
         self.conv, self.bn, self.act, self.pool = conv, bn, act, pool
         k, d = conv.kernel_size[0], conv.dilation[0]
@@ -194,8 +195,8 @@ class _Conv:
     def _post(self, y):
         if self.bn is not None:
             y = self.bn(y)
-        if self.act:
-            y = F.relu(y)
+        if self.act is not None:
+            y = self.act(y)
         if self.pool is not None:
             y = self.pool(y)
         return y
@@ -242,7 +243,7 @@ def _convnet_plan(model) -> _Plan:
         pool = block.pool
         if pool is not None and not isinstance(pool, (nn.MaxPool1d, nn.AvgPool1d)):
             raise AttributionError("unsupported pool")
-        steps.append(_Conv(block.conv, block.bn, True, pool))
+        steps.append(_Conv(block.conv, block.bn, block.act, pool))
     if model.pool is None:
         head = "flatten"
         first = model.dense[0].linear if len(model.dense) else model.out
@@ -276,7 +277,7 @@ def _deepbind_plan(model) -> _Plan:
     if getattr(model.config, "rc_max", False):  # both strands (imported DeepBind DNA models)
         raise AttributionError("the fast path scans the forward strand only")
     pad = model.config.filter_width - 1 if model.pad is not None else 0
-    steps = [_Conv(model.conv, None, True, None, pad_value=0.25 if pad else 0.0,
+    steps = [_Conv(model.conv, None, F.relu, None, pad_value=0.25 if pad else 0.0,
                    extra_pad=(pad, pad))]
 
     def tail(f):
@@ -289,7 +290,7 @@ def _deepbind_plan(model) -> _Plan:
 
 
 def _kmer_plan(model) -> _Plan:
-    steps = [_Conv(model.count, None, True, None)]
+    steps = [_Conv(model.count, None, F.relu, None)]
     return _Plan(steps, "sum", lambda f: model.linear(f), scale=model.scale)
 
 

@@ -145,6 +145,19 @@ def test_ig_completeness_within_one_percent_and_deeplift_summation_to_delta():
         assert rep["summary"]["verdict"].iloc[0] == "holds"
 
 
+def test_deeplift_summation_to_delta_through_an_exponential_first_layer():
+    """captum rules only its own nonlinearities; regviz registers Exp (plain gradients
+    through exp miss f(x) - f(reference) by about the difference itself)."""
+    m = _scaled(build("deepstarr", 120, 2, output_kind="regression", first_activation="exp",
+                      conv_widths=[11, 3, 5, 3]))
+    X = random_x(3, 120)
+    for method, base in (("deeplift", "shuffle"), ("deeplift_shap", None)):
+        rep = A.sanity(m, X, method, target=0, baseline=base, n_references=3,
+                       checks=("completeness",))
+        assert (rep["completeness"]["f(x) - f(reference)"].abs() > 0.5).all()
+        assert rep["completeness"]["relative_delta"].max() < 1e-3, method
+
+
 def test_deeplift_shap_is_captums_deepliftshap_and_hypothetical_adds_up():
     from captum.attr import DeepLiftShap
 
@@ -179,6 +192,7 @@ ISM_CASES = [
     ("deepsea", 163, {}), ("deepsea", 203, {}),
     ("basset", 240, {}), ("basset", 301, {}),
     ("deepstarr", 64, {}), ("deepstarr", 249, {"flatten": "position_major"}),
+    ("deepstarr", 249, {"first_activation": "exp", "conv_widths": [19, 3, 5, 3]}),
     ("decode", 300, {}), ("decode", 517, {}),
     ("cnn", 150, {}), ("cnn", 403, {"head": "mean"}),
     ("kmer_logreg", 50, {}),

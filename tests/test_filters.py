@@ -99,9 +99,10 @@ def test_same_padding_windows_are_aligned():
     np.testing.assert_array_equal(counts[1][:, :3], 0)
 
 
-def test_folded_batch_norm_fast_path_equals_the_model(monkeypatch):
+@pytest.mark.parametrize("activation", ["relu", "exp"])
+def test_folded_batch_norm_fast_path_equals_the_model(monkeypatch, activation):
     torch.manual_seed(1)
-    model = models.build("basset", 600, 3, preset="class")
+    model = models.build("basset", 600, 3, preset="class", first_activation=activation)
     bn = model.convs[0].bn
     with torch.no_grad():
         bn.running_mean.uniform_(-1, 1)
@@ -113,8 +114,9 @@ def test_folded_batch_norm_fast_path_equals_the_model(monkeypatch):
     _, fast = filters.first_layer_outputs(model, x)
     monkeypatch.setattr(filters, "_folded_first_block", lambda m: None)
     _, hooked = filters.first_layer_outputs(model, x)
-    np.testing.assert_allclose(fast.numpy(), hooked.numpy(), atol=1e-5)
+    np.testing.assert_allclose(fast.numpy(), hooked.numpy(), rtol=1e-5, atol=1e-5)
     assert (hooked > 0).any()
+    assert (hooked > 0).all() == (activation == "exp")     # exp is never 0, ReLU often
 
 
 def test_bad_inputs_have_clear_errors():

@@ -213,6 +213,8 @@ def test_unknown_setting_suggests_the_right_one():
     ("deepbind", {"n_filters": 0}, r"deepbind: n_filters must be an integer >= 1\. Got 0"),
     ("deepbind", {"filter_width": 12.5}, r"filter_width must be an integer >= 1\. Got 12\.5"),
     ("deepstarr", {"conv_widths": [7, 3, 5]}, r"conv_widths must have 4 entries"),
+    ("deepstarr", {"first_activation": "tanh"}, r"first_activation must be one of 'relu', "
+                                                r"'exp'\. Got 'tanh'"),
     ("deepstarr", {"flatten": "keras"}, r"flatten must be one of 'channel_major', "
                                         r"'position_major'\. Got 'keras'"),
     ("basenji", {"dilation_mult": 0.5}, r"dilation_mult must be a number in \[1\.0, 16\.0\)"),

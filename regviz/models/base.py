@@ -25,6 +25,8 @@ from torch import nn
 
 from regviz.errors import ModelConfigError, SequenceError
 
+from .layers import Exp
+
 OUTPUT_KINDS = ("binary", "multitask", "regression")
 
 OUTPUT_KIND_HELP = {
@@ -286,9 +288,10 @@ class ModelConfig:
 
 
 # Module types captum's DeepLift gives a special rule (captum.attr._core.deep_lift.
-# SUPPORTED_NON_LINEAR; matched by exact type).
+# SUPPORTED_NON_LINEAR; matched by exact type), plus regviz's Exp, which
+# regviz.attribution registers there.
 DEEPLIFT_NONLINEAR = (nn.ReLU, nn.ELU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.Softplus,
-                      nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.Softmax)
+                      nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.Softmax, Exp)
 
 
 def _private_input(module: nn.Module, args: tuple) -> tuple | None:

@@ -74,3 +74,6 @@ LEE2011 = _c("Lee D, Karchin R, Beer MA", 2011, "Discriminative prediction of ma
 LECUN = _c("LeCun Y, Bottou L, Bengio Y, Haffner P", 1998, "Gradient-based learning applied "
            "to document recognition", "Proceedings of the IEEE 86(11):2278-2324",
            "10.1109/5.726791")
+KOO2021 = _c("Koo PK, Ploenzke M", 2021, "Improving representations of genomic sequence motifs "
+             "in convolutional networks with exponential activations",
+             "Nature Machine Intelligence 3(3):258-266", "10.1038/s42256-020-00291-x")

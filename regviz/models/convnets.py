@@ -4,7 +4,8 @@ All five are the same kind of network and share one implementation (`ConvNet`)::
 
     repeat for each conv layer i:
         conv (conv_filters[i] filters of width conv_widths[i], padding "valid"/"same")
-        [batch norm] -> ReLU -> [max pool pools[i]] -> [dropout conv_dropout[i]]
+        [batch norm] -> ReLU (first layer: `first_activation`, ReLU or exp)
+        -> [max pool pools[i]] -> [dropout conv_dropout[i]]
     head: "flatten" (every position gets its own weights; position-aware)
           or "max"/"mean" global pooling (position-blind)
     dense layers: linear -> [batch norm] -> ReLU -> [dropout]
@@ -26,7 +27,7 @@ from regviz.errors import ModelConfigError
 from .base import (ModelConfig, RegvizModel, Stage, check_bool, check_choice, check_float,
                    check_float_list, check_int, check_int_list, conv_stage, install_deeplift_guards,
                    output_length, pool_stage)
-from .layers import FLATTEN_ORDERS, ConvBlock, DenseBlock, FlattenFeatures, global_pool
+from .layers import ACTIVATIONS, FLATTEN_ORDERS, ConvBlock, DenseBlock, FlattenFeatures, global_pool
 
 
 @dataclass
@@ -57,6 +58,9 @@ class ConvNetConfig(ModelConfig):
     bn_eps, bn_momentum : float
         Batch-norm epsilon and PyTorch-style momentum (Keras momentum m is 1 - m
         here: Keras 0.99 -> 0.01).
+    first_activation : str
+        "relu" (every published model here) or "exp": exponential activation of
+        the first layer (Koo & Ploenzke 2021), whose filters learn whole motifs.
     """
 
     conv_filters: list = field(default_factory=lambda: [32, 32, 32])
@@ -72,6 +76,7 @@ class ConvNetConfig(ModelConfig):
     dense_batchnorm: bool = False
     bn_eps: float = 1e-5
     bn_momentum: float = 0.1
+    first_activation: str = "relu"
 
     def check(self) -> None:
         name = self.registry_name
@@ -89,6 +94,7 @@ class ConvNetConfig(ModelConfig):
         check_bool(name, "dense_batchnorm", self.dense_batchnorm)
         check_float(name, "bn_eps", self.bn_eps, 0.0, 1.0)
         check_float(name, "bn_momentum", self.bn_momentum, 0.0, 1.0, high_inclusive=True)
+        check_choice(name, "first_activation", self.first_activation, tuple(ACTIVATIONS))
 
     def stages(self) -> list[Stage]:
         out: list[Stage] = []
@@ -246,11 +252,12 @@ class ConvNet(RegvizModel):
         c = config
         channels = c.in_channels
         self.convs = nn.ModuleList()
-        for filters, width, pool, drop in zip(c.conv_filters, c.conv_widths, c.pools,
-                                             c.conv_dropout):
+        for i, (filters, width, pool, drop) in enumerate(zip(c.conv_filters, c.conv_widths,
+                                                             c.pools, c.conv_dropout)):
             self.convs.append(ConvBlock(channels, filters, width, padding=c.padding,
                                        batchnorm=c.batchnorm, pool=pool, dropout=drop,
-                                       bn_eps=c.bn_eps, bn_momentum=c.bn_momentum))
+                                       bn_eps=c.bn_eps, bn_momentum=c.bn_momentum,
+                                       activation=c.first_activation if i == 0 else "relu"))
             channels = filters
         n_pos = output_length(c.stages(), c.input_length)
         if c.head == "flatten":

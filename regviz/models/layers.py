@@ -1,8 +1,8 @@
 """Building blocks shared by the architectures.
 
 Rules every block follows so that captum's DeepLIFT works: each nonlinearity is
-its own ``nn.ReLU`` (or ``nn.MaxPool1d``/``nn.Softmax``) instance, used exactly
-once per forward; no functional activations; no in-place operations.
+its own ``nn.ReLU`` (or ``Exp``/``nn.MaxPool1d``/``nn.Softmax``) instance, used
+exactly once per forward; no functional activations; no in-place operations.
 
 Modules may set two class attributes read by `regviz.models.summary`:
 ``rf_role = "global"`` (its output mixes all positions: receptive field becomes
@@ -18,8 +18,23 @@ from torch import nn
 from regviz.errors import ModelConfigError
 
 
+class Exp(nn.Module):
+    """Elementwise ``exp``: the first-layer activation of Koo & Ploenzke 2021.
+
+    Exponential activations make first-layer filters learn whole motifs with
+    little background noise, even in deep networks with small pools (Nature
+    Machine Intelligence 3, 258-266). Shape-preserving.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.exp(x)
+
+
+ACTIVATIONS = {"relu": nn.ReLU, "exp": Exp}
+
+
 class ConvBlock(nn.Module):
-    """conv -> [batch norm] -> ReLU -> [max/avg pool] -> [dropout].
+    """conv -> [batch norm] -> activation (ReLU or exp) -> [max/avg pool] -> [dropout].
 
     Input ``(n, in_channels, L)``, output ``(n, out_channels, L')`` where L' follows
     from the padding ("valid" shrinks by ``dilation*(width-1)``, "same" keeps L) and
@@ -29,13 +44,17 @@ class ConvBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, width: int, *,
                  padding: str = "valid", dilation: int = 1, batchnorm: bool = False,
                  pool: int = 1, pool_kind: str = "max", dropout: float = 0.0,
-                 bn_eps: float = 1e-5, bn_momentum: float = 0.1, bias: bool = True) -> None:
+                 bn_eps: float = 1e-5, bn_momentum: float = 0.1, bias: bool = True,
+                 activation: str = "relu") -> None:
         super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ModelConfigError(f"activation must be one of {list(ACTIVATIONS)}. "
+                                   f"Got {activation!r} instead.")
         self.conv = nn.Conv1d(in_channels, out_channels, width, padding=padding,
                               dilation=dilation, bias=bias)
         self.bn = (nn.BatchNorm1d(out_channels, eps=bn_eps, momentum=bn_momentum)
                    if batchnorm else None)
-        self.act = nn.ReLU()
+        self.act = ACTIVATIONS[activation]()
         if pool > 1:
             self.pool = nn.MaxPool1d(pool) if pool_kind == "max" else nn.AvgPool1d(pool)
         else:
