@@ -436,14 +436,20 @@ def _activity(n, rng, o):
     have role "single". `planted_cooperativity(grammar, pair, gaps,
     orientation)` draws each pair's truth. `pair_overrides` replaces the kind
     and distance profile of named pairs, e.g. ``{"DRE-SREBP": {"kind":
-    "close", "profile": {"shape": "window", "max_gap": 30}}}``.
+    "close", "profile": {"shape": "window", "max_gap": 30}}}``. `pair_weights`
+    makes named pairs more (or less) often the planted pair, e.g.
+    ``{"ETS-M1BP": 3}`` (others weigh 1); the rules stay the same.
     """
     mot = _load(ACTIVITY_IDS)
     ix = {k: i for i, k in enumerate(mot)}
     grammar = _override_pairs(ACTIVITY_GRAMMAR, o["pair_overrides"])
     pairs = grammar["pairs"]
     b = G.Blocks(n, _widths(mot))
-    which = rng.integers(0, len(pairs), n)
+    if o["pair_weights"] is None:
+        which = rng.integers(0, len(pairs), n)
+    else:
+        w = _pair_weights(pairs, o["pair_weights"])
+        which = rng.choice(len(pairs), n, p=w / w.sum())
     a = np.array([ix[p["a"]] for p in pairs])[which]
     c = np.array([ix[p["b"]] for p in pairs])[which]
     swap = rng.random(n) < 0.5
@@ -478,6 +484,26 @@ def _override_pairs(grammar: dict, overrides: dict | None) -> dict:
         pair = out["pairs"][names.index(name)]
         pair.update(change)  # make_dataset stores a JSON copy of the whole grammar
         G.profile(pair["profile"], np.arange(3))  # raises on an unknown shape
+    return out
+
+
+def _pair_weights(pairs: list, weights) -> np.ndarray:
+    """(n_pairs,) relative planting weights: the named ones from ``weights``, others 1."""
+    names = [p["name"] for p in pairs]
+    if not isinstance(weights, dict) or not weights:
+        raise DataFormatError("pair_weights must map pair names to relative weights, e.g. "
+                              f"{{'ETS-M1BP': 3}}. Got {weights!r} instead.")
+    out = np.ones(len(pairs))
+    for name, w in weights.items():
+        if name not in names:
+            raise DataFormatError(f"pair_weights: unknown pair {name!r}; the pairs are "
+                                  f"{', '.join(names)}.")
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 <= w < 1e6:
+            raise DataFormatError(f"pair_weights[{name!r}] must be a number >= 0. Got {w!r} "
+                                  "instead.")
+        out[names.index(name)] = float(w)
+    if out.sum() <= 0:
+        raise DataFormatError("pair_weights: at least one pair needs a weight above 0.")
     return out
 
 
@@ -615,7 +641,8 @@ BUILDERS = {
     "chromatin-multitask": (_chromatin, {"length": 600, "p_active": 0.3, "min_gap": 3,
                                           "sharpness": 2.0}, CHROMATIN_IDS),
     "enhancer-activity": (_activity, {"length": 249, "pair_fraction": 0.6, "max_pair_gap": 120,
-                                      "max_singles": 4, "min_gap": 2, "pair_overrides": None},
+                                      "max_singles": 4, "min_gap": 2, "pair_overrides": None,
+                                      "pair_weights": None},
                           ACTIVITY_IDS),
     "enhancer-4kb": (_decode, {"length": 4000, "tracks": "none", "positive_fraction": 0.5,
                                "sharpness": 1.5,

@@ -351,6 +351,28 @@ def test_pair_overrides_change_only_the_named_pairs_labels():
                               pair_overrides={"ETS-DRE": {"profile": {"shape": "box"}}})
 
 
+def test_pair_weights_plant_the_named_pair_more_often_under_the_same_rules():
+    base = simulate.make_dataset("enhancer-activity", 6000, seed=2, noise=False)
+    more = simulate.make_dataset("enhancer-activity", 6000, seed=2, noise=False,
+                                 pair_weights={"ETS-M1BP": 3}, pair_fraction=0.8)
+    def share(d):
+        return d.annotations.drop_duplicates(["seq_index", "role"]).role.value_counts() / 6000
+
+    assert share(base)["pair ETS-M1BP"] == pytest.approx(0.1, abs=0.015)
+    assert share(more)["pair ETS-M1BP"] == pytest.approx(0.3, abs=0.02)      # 0.8 * 3 / 8
+    for other in ("pair GATA-twist", "pair DRE-SREBP", "pair Trl-GATA"):
+        assert share(more)[other] == pytest.approx(0.1, abs=0.015)         # 0.8 * 1 / 8
+    assert more.grammar == base.grammar                                     # same rules
+    assert more.meta["options"]["pair_weights"] == {"ETS-M1BP": 3}
+    with pytest.raises(DataFormatError, match="pair_weights: unknown pair 'ETS-ETS'"):
+        simulate.make_dataset("enhancer-activity", 20, pair_weights={"ETS-ETS": 2})
+    with pytest.raises(DataFormatError, match=r"pair_weights\['ETS-M1BP'\] must be a number"):
+        simulate.make_dataset("enhancer-activity", 20, pair_weights={"ETS-M1BP": -1})
+    with pytest.raises(DataFormatError, match="at least one pair needs a weight above 0"):
+        simulate.make_dataset("enhancer-activity", 20,
+                              pair_weights={p["name"]: 0 for p in base.grammar["pairs"]})
+
+
 def test_tf_binding_takes_another_tf_and_grammar_is_a_copy():
     d = simulate.make_dataset("tf-binding", 200, seed=1, noise=False, tf="SPI1")
     assert d.task_names == ["Spi1"]
