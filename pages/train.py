@@ -1,5 +1,7 @@
 """Train: pick an architecture and data, train in the background, watch it learn."""
 
+import dataclasses
+
 import streamlit as st
 
 from regviz import jobs, simulate, ui
@@ -23,6 +25,13 @@ with left:
     preset = st.radio("Preset", ["class", "paper"], horizontal=True, key="preset",
                       help="class: small, trains on a laptop CPU in about a minute; paper: "
                            "the published sizes (slow without a GPU)")
+    overrides = {}
+    if "first_activation" in {f.name for f in dataclasses.fields(entry.config_class)}:
+        if st.checkbox("Exponential first layer", key="exp_first",
+                       help="exp instead of ReLU after the first convolution (Koo & Ploenzke "
+                            "2021): its filters learn whole motifs, so they match JASPAR far "
+                            "more often; the rest of the network is unchanged"):
+            overrides = {"first_activation": "exp"}
     st.caption(entry.description)
 with right:
     st.subheader("Data")
@@ -59,7 +68,7 @@ if st.button("Start training", type="primary", disabled=dataset is None, key="st
     config = TrainConfig(epochs=epochs, batch_size=batch, lr=lr, patience=patience or None,
                          lr_plateau=plateau or None, rc_augment=rc, seed=seed)
     spec = jobs.JobSpec(model=entry.name, dataset=dataset, preset=preset, n=n,
-                        dataset_options=options, config=config)
+                        overrides=overrides, dataset_options=options, config=config)
     if ui.submit_training(spec):
         st.toast(f"Queued: {spec.label}")
 

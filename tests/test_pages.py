@@ -118,10 +118,15 @@ def test_train_page_starts_a_job_shows_progress_and_cancels(tmp_path, monkeypatc
     import time
 
     from regviz import jobs
+    from regviz.models import registry
 
     monkeypatch.setenv("REGVIZ_RUNS", str(tmp_path))
     at = run_page("pages/train.py", timeout=120)
     assert not at.exception and not at.error
+    assert not [c for c in at.checkbox if c.key == "exp_first"]   # DeepBind: no choice
+    at.selectbox(key="arch").select(registry.get_entry("deepstarr").title).run()
+    assert not at.checkbox(key="exp_first").value                 # ReLU unless asked
+    at.checkbox(key="exp_first").check().run()
     at.number_input(key="n").set_value(2000).run()
     at.number_input(key="epochs").set_value(200).run()
     at.number_input(key="patience").set_value(0).run()
@@ -130,8 +135,10 @@ def test_train_page_starts_a_job_shows_progress_and_cancels(tmp_path, monkeypatc
     assert not at.exception and not at.error
     job_id = at.session_state["watch_job"]
     manager = jobs.get_manager()
-    config = manager._get(job_id).spec.config
+    spec = manager._get(job_id).spec
+    config = spec.config
     assert (config.epochs, config.patience, config.lr_plateau) == (200, None, 2)
+    assert (spec.model, spec.overrides) == ("deepstarr", {"first_activation": "exp"})
     deadline = time.time() + 60
     while manager.status(job_id).state != "running" or not manager.status(job_id).history["step"]:
         assert time.time() < deadline, manager.status(job_id)
