@@ -61,11 +61,14 @@ first_activation = getattr(model.config, "first_activation", None)
 if first_activation == "exp":
     st.caption("This model's first layer uses an exponential activation ([Koo & Ploenzke "
                f"2021](https://doi.org/{KOO2021.doi})), which makes its filters learn whole "
-               "motifs rather than parts of them.")
-elif first_activation == "relu":
-    st.caption("This model's first layer uses ReLU. Deep models with small pools often spread "
-               "a motif over several ReLU filters; train the same architecture with "
-               "'Exponential first layer' (Train page) to compare.")
+               "motifs. Basset's rule suits it: under the top-100 rule all sites are "
+               "near-exact copies of one consensus, which loses the motif's shape.")
+else:
+    st.caption("This model's first layer uses ReLU: the top-100 rule usually gives it sharper "
+               "PWMs than Basset's." + (" Deep models with small pools also spread a motif over "
+                                       "several ReLU filters; train the same architecture "
+                                       "with 'Exponential first layer' (Train page) to "
+                                       "compare." if first_activation == "relu" else ""))
 with st.expander("What the q-value means"):
     st.markdown(
         "A filter's **q-value** is the false discovery rate of calling it matched: among "

@@ -305,7 +305,7 @@ def filter_pwms(model: nn.Module, X, rule: str = "basset", threshold: float = 0.
     bg = gc_background(min(max(gc, 0.01), 0.99))
     F = conv.out_channels
     fixed = None
-    if rule != "top_n" and not isinstance(act, nn.ReLU):
+    if rule != "top_n" and not isinstance(act, (nn.ReLU, Exp)):
         # activations may be negative: the one-pass lower bound below does not hold
         fixed = torch.from_numpy(_thresholds(model, X, rule, float(threshold), batch_size))
     inputs, cand_f, cand_g, cand_v = [], [], [], []
@@ -329,7 +329,7 @@ def filter_pwms(model: nn.Module, X, rule: str = "basset", threshold: float = 0.
             order = order[:, :min(int(n_top), vals.shape[1])]
             best_v, best_i = torch.gather(vals, 1, order), torch.gather(ids, 1, order)
             continue
-        # One pass: after a ReLU the mean is >= 0, so the final cut-off
+        # One pass: after a ReLU (or exp) the mean is >= 0, so the final cut-off
         # t (max - mean) + mean (basset) or t max (max_fraction) is at least
         # t x (running max); windows below that can never become sites. The
         # float32 bound is lowered a little; the exact cut is made in float64.
