@@ -13,16 +13,19 @@ from regviz.errors import ModelConfigError, MotifError
 from regviz.sequence import one_hot
 
 ROOT = Path(__file__).resolve().parents[1]
+# (checkpoint, site rule): the rule that suits its first layer. ReLU filters (deepbind)
+# give flat PWMs under Basset's rule (thousands of weak windows pass halfway between mean
+# and max); exponential filters (basset, deepstarr) give consensus-only PWMs under the
+# top-100 rule (all 100 windows are the same 7-mer), which match a sibling of the planted
+# matrix (Ets96B for Ets97D). README: recovery under both rules for every model.
 SHIPPED = [
-    "tf-binding_deepbind",
-    pytest.param("chromatin-multitask_basset", marks=pytest.mark.xfail(
-        strict=True, reason="the CPU-sized shipped basset (test AUROC 0.71; liver, stem and "
-        "erythroid near chance, see benchmarks/bench_learnability.py) recovers 3 of 12 "
-        "planted motifs (Spi1, REST and the distractor CTCF) at q < 0.05")),
-    pytest.param("enhancer-activity_deepstarr", marks=pytest.mark.xfail(
-        strict=True, reason="the shipped deepstarr's 7-bp first-layer filters are parts of "
-        "motifs: they match no planted motif (0 of 8) at q < 0.05 against JASPAR CORE all "
-        "(retrained with 15-bp filters: 1 of 8, M1BP)")),
+    ("tf-binding_deepbind", "top_n"),
+    pytest.param("chromatin-multitask_basset", "basset", marks=pytest.mark.xfail(
+        strict=True, reason="the CPU-sized shipped basset (test AUROC 0.73; liver, stem and "
+        "erythroid at chance, see benchmarks/bench_learnability.py) recovers 5 of 12 "
+        "planted motifs (Spi1, FOXA2, Runx1, REST and the distractor CTCF) at q < 0.05; the "
+        "motifs of the three tasks it never learned are not among its filters")),
+    ("enhancer-activity_deepstarr", "basset"),
 ]
 
 
@@ -277,8 +280,8 @@ def test_influence_of_an_unused_filter_is_zero():
 # ------------------------------------------------------------------ shipped models
 
 
-@pytest.mark.parametrize("name", SHIPPED)
-def test_shipped_models_recover_planted_motifs(name):
+@pytest.mark.parametrize("name,rule", SHIPPED)
+def test_shipped_models_recover_planted_motifs(name, rule):
     from regviz import checkpoints
 
     folder = shipped.ROOT / name
@@ -286,10 +289,10 @@ def test_shipped_models_recover_planted_motifs(name):
         pytest.skip(f"{folder} not built yet (python -m regviz.shipped --only {name})")
     model, card = checkpoints.load(folder)
     kw = dict(card["dataset"]["recipe"]["kwargs"])
-    kw.update(n=1000, seed=kw.get("seed", 0) + 1000)       # fresh held-out draw
+    kw.update(n=2000, seed=kw.get("seed", 0) + 1000)       # fresh held-out draw
     ds = simulate.make_dataset(**kw)
     db = filters_match.collection_for(card["dataset"]["motifs"])
-    fm = filters.filter_pwms(model, one_hot(ds.seqs), rule="top_n")
+    fm = filters.filter_pwms(model, one_hot(ds.seqs), rule=rule)
     table = filters.match_filters(fm, db, null_total=1500)
     rec = filters_match.planted_recovery(table, card["dataset"]["motifs"])
     assert rec["recovered"].mean() >= 0.8, rec.to_string()
