@@ -68,7 +68,8 @@ for method in methods:
 
 planted_ids = ", ".join(m["id"] for m in (card.get("dataset") or {}).get("motifs") or [])
 scan = st.text_input("JASPAR motifs to scan with FIMO (names or IDs, comma-separated; hits "
-                     "at p < 1e-4 drawn as dotted boxes)", planted_ids, key="attr_fimo")
+                     "at p < 1e-4 drawn as dotted boxes)", planted_ids,
+                     key=f"attr_fimo_{Path(folder).name}")  # per model: its own motifs
 hits = None
 with ui.user_errors("FIMO") as state:
     hits = ui.fimo_hits(tuple(t.strip() for t in scan.split(",") if t.strip()), seq)

@@ -169,13 +169,23 @@ def test_attribution_page_draws_fimo_hits_of_the_planted_motifs():
     from regviz import ui
 
     at = AppTest.from_file(str(ROOT / "pages" / "attribution.py"), default_timeout=180)
-    at.session_state["active_model"] = next(k for k in ui.available_models()
+    def fimo_field():
+        return next(t for t in at.text_input if t.key.startswith("attr_fimo"))
+
+    models = ui.available_models()
+    at.session_state["active_model"] = next(k for k in models
                                             if k.startswith("tf-binding_deepbind"))
     at.run()
     assert not at.exception and not at.error
-    assert at.text_input(key="attr_fimo").value.startswith("MA0139.2")  # CTCF first
+    assert fimo_field().value.startswith("MA0139.2")  # CTCF first
     layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
     dotted = [s for s in layout.get("shapes", []) if s.get("line", {}).get("dash") == "dot"]
     assert len(dotted) >= 3  # at least one FIMO hit, outlined on each of the 3 tracks
-    at.text_input(key="attr_fimo").set_value("NOTAMOTIF").run()
+    fimo_field().set_value("NOTAMOTIF").run()
     assert not at.exception and "No JASPAR motif named" in at.error[0].value
+    # another model: the field offers that model's planted motifs, not the last ones typed
+    at.session_state["active_model"] = next(k for k in models
+                                            if k.startswith("enhancer-activity_deepstarr"))
+    at.run()
+    assert not at.exception and not at.error
+    assert fimo_field().value.startswith("MA2283.1")  # srp (GATA) first
