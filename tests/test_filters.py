@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # (checkpoint, site rule): the rule that suits its first layer. ReLU filters (deepbind)
 # give flat PWMs under Basset's rule (thousands of weak windows pass halfway between mean
 # and max); exponential filters (basset, deepstarr) give consensus-only PWMs under the
-# top-100 rule (all 100 windows are the same 7-mer), which match a sibling of the planted
-# matrix (Ets96B for Ets97D). README: recovery under all three rules for every model.
+# top-100 rule (its 100 windows are near-copies of one consensus), which match relatives of
+# the planted matrix (7-bp deepstarr: Ets96B for Ets97D). README: all three rules.
 SHIPPED = [
     ("tf-binding_deepbind", "top_n"),
     pytest.param("chromatin-multitask_basset", "basset", marks=pytest.mark.xfail(
