@@ -77,15 +77,16 @@ RECIPES = [
            note="class preset: 4-mer counts and logistic regression."),
     Recipe("enhancer-activity_deepstarr", "deepstarr", "enhancer-activity", 160000, 50,
            batch_size=256, lr=2e-3, patience=6, lr_plateau=2, rc_augment=True,
-           overrides={"first_activation": "exp", "conv_widths": [19, 3, 5, 3]},
+           overrides={"first_activation": "exp", "conv_widths": [19, 3, 7, 3]},
            dataset_options={"pair_overrides": LEARNABLE_PAIRS},
            note="class preset (64/32/32/64 filters, dense 64x2) instead of paper's "
                 "256/60/60/120 and 256x2, to train on 2 CPU cores; exponential first-layer "
                 "activation (Koo & Ploenzke 2021) instead of ReLU, so that its filters read "
                 "as whole motifs (with ReLU none matched a planted motif), and 19-bp "
-                "first-layer filters instead of 7, so that a third-layer unit sees 39 bp, a "
-                "whole ETS-M1BP pair at gaps up to 19 bp, while the first layers still tell "
-                "the strands apart; trained on enhancer-activity "
+                "first-layer filters and a 7-wide third layer instead of 7 and 5, so that a "
+                "third-layer unit sees 47 bp, a whole ETS-M1BP pair at gaps up to 27 bp, "
+                "while the layers below still tell the strands apart; trained on "
+                "enhancer-activity "
                 "with two pairs this architecture can represent: DRE-SREBP close (gap <= 30 bp) "
                 "without helical phasing (after four pools of 2 its features lie on a 16-bp "
                 "grid, and no CPU training learned the 10.5-bp phase), and the ETS-M1BP "

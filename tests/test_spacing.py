@@ -256,12 +256,6 @@ def shipped_curves():
     return out
 
 
-@pytest.mark.xfail(strict=False, reason="the shipped CPU-sized enhancer-activity_deepstarr "
-                   "(test Pearson 0.80) recovers AP-1-GATA (r 0.95), GATA-twist (0.91) and "
-                   "DRE-SREBP (0.96) but not quite ETS-M1BP (0.76: it learned that only "
-                   "same-strand pairs synergise, but its synergy fades by a gap of about 10 bp "
-                   "where the planted one decays over 20); the target needs a better-trained "
-                   "model, not a lower bar")
 def test_shipped_model_recovers_every_planted_cooperativity_curve(shipped_curves):
     r = {name: np.corrcoef(df["median"], df["planted"])[0, 1]
          for name, (pair, df) in shipped_curves.items() if pair["strength"] > 0}
