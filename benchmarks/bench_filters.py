@@ -104,9 +104,22 @@ def timing() -> None:
           f"{'met' if warm < TARGET_S else 'NOT met'}")
 
 
-def calibration(reps: int) -> None:
-    from regviz import checkpoints, filters, filters_match, motifs, shipped, simulate
+def shipped_with_fresh_data(n: int):
+    """(name, model, card, X (n, 4, L)) for each built shipped model with planted motifs;
+    X is a fresh held-out draw from its generator (seed + 1000)."""
+    from regviz import cards, checkpoints, shipped
     from regviz.sequence import one_hot
+
+    for name in ("tf-binding_deepbind", "chromatin-multitask_basset",
+                 "enhancer-activity_deepstarr"):
+        folder = shipped.ROOT / name
+        if (folder / "model.safetensors").exists():
+            model, card = checkpoints.load(folder)
+            yield name, model, card, one_hot(cards.dataset_from_card(card, n, 1000).seqs)
+
+
+def calibration(reps: int) -> None:
+    from regviz import filters, filters_match, motifs
 
     rng = np.random.default_rng(11)
     sets = {}
@@ -119,15 +132,7 @@ def calibration(reps: int) -> None:
         f[:, left:left + m.width] = m.ppm()
         padded.append(f)
     sets["JASPAR in 24-bp flanks"] = (padded, "JASPAR2024 CORE vertebrates")
-    for name in ("tf-binding_deepbind", "chromatin-multitask_basset",
-                 "enhancer-activity_deepstarr"):
-        folder = shipped.ROOT / name
-        if not (folder / "model.safetensors").exists():
-            continue
-        model, card = checkpoints.load(folder)
-        kw = dict(card["dataset"]["recipe"]["kwargs"], n=1000)
-        kw["seed"] = kw.get("seed", 0) + 1000
-        X = one_hot(simulate.make_dataset(**kw).seqs)
+    for name, model, card, X in shipped_with_fresh_data(1000):
         db = "JASPAR2024 CORE insects" if name.startswith("enhancer") else \
             "JASPAR2024 CORE vertebrates"
         sets[f"{name} top-N filters"] = ([f.ppm for f in filters.filter_pwms(
@@ -152,20 +157,11 @@ def calibration(reps: int) -> None:
 
 
 def recovery(n: int = 2000) -> None:
-    from regviz import checkpoints, filters, filters_match, shipped, simulate
-    from regviz.sequence import one_hot
+    from regviz import filters, filters_match
 
     print(f"{'checkpoint':<30} {'first layer':<12} {'rule':<13} {'planted recovered':<18} "
           f"{'annotated / kept':<18} recovered motifs")
-    for name in ("tf-binding_deepbind", "chromatin-multitask_basset",
-                 "enhancer-activity_deepstarr"):
-        folder = shipped.ROOT / name
-        if not (folder / "model.safetensors").exists():
-            continue
-        model, card = checkpoints.load(folder)
-        kw = dict(card["dataset"]["recipe"]["kwargs"], n=n)
-        kw["seed"] = kw.get("seed", 0) + 1000                  # fresh held-out draw
-        X = one_hot(simulate.make_dataset(**kw).seqs)
+    for name, model, card, X in shipped_with_fresh_data(n):
         planted = card["dataset"]["motifs"]
         db = filters_match.collection_for(planted)
         act = getattr(model.config, "first_activation", "relu")

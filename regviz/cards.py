@@ -92,11 +92,14 @@ def card_markdown(card: dict) -> str:
     return "\n\n".join(lines)
 
 
-def dataset_from_card(card: dict) -> Dataset:
+def dataset_from_card(card: dict, n: int | None = None, seed_offset: int = 0) -> Dataset:
     """Regenerate the synthetic set a model was trained on, from its card's recipe.
 
-    Raises CheckpointError when the card has no recipe (user data, imported models)
-    or the generator changed since the card was written.
+    ``n`` and ``seed_offset`` give a fresh draw from the same generator instead
+    (``n`` sequences, the recipe's seed + ``seed_offset``), e.g. held-out data
+    for filter analyses. Raises CheckpointError when the card has no recipe
+    (user data, imported models) or the generator changed since the card was
+    written.
     """
     from regviz import simulate
 
@@ -110,4 +113,8 @@ def dataset_from_card(card: dict) -> Dataset:
             f"{card.get('name')}: trained on generator version {recipe.get('generator_version')} "
             f"but this regviz has version {simulate.GENERATOR_VERSION}; retrain it "
             "(python -m regviz.shipped).")
-    return simulate.make_dataset(**recipe["kwargs"])
+    kwargs = dict(recipe["kwargs"])
+    if n is not None:
+        kwargs["n"] = int(n)
+    kwargs["seed"] = int(kwargs.get("seed", 0)) + int(seed_offset)
+    return simulate.make_dataset(**kwargs)

@@ -37,10 +37,12 @@ import torch
 from torch import nn
 
 from regviz.errors import ModelConfigError, MotifError
-from regviz.motif_matrix import Motif, counts_to_ppm, gc_background, information_content
 from regviz.models.layers import Exp
+from regviz.motif_matrix import Motif, counts_to_ppm, gc_background, information_content
 
 RULES = ("basset", "max_fraction", "top_n")
+# first-layer activations whose outputs are >= 0 (the block's ``act`` module)
+NONNEGATIVE_ACTIVATIONS = (nn.ReLU, Exp)
 RULE_HELP = {
     "basset": "activation > threshold x (max - mean) + mean (Basset, Kelley et al. 2016)",
     "max_fraction": "activation > threshold x max (ExplaiNN, Novakovsky et al. 2023)",
@@ -136,7 +138,7 @@ def first_layer(model: nn.Module) -> tuple[nn.Conv1d, nn.Module]:
                                f"4 bases. Got {conv!r} instead.")
     parent = model.get_submodule(path.rpartition(".")[0]) if "." in path else model
     act = getattr(parent, "act", None)
-    return conv, act if isinstance(act, (nn.ReLU, Exp)) else conv
+    return conv, act if isinstance(act, NONNEGATIVE_ACTIVATIONS) else conv
 
 
 def check_X(X, model: nn.Module | None = None, what: str = "X") -> np.ndarray:
@@ -305,7 +307,7 @@ def filter_pwms(model: nn.Module, X, rule: str = "basset", threshold: float = 0.
     bg = gc_background(min(max(gc, 0.01), 0.99))
     F = conv.out_channels
     fixed = None
-    if rule != "top_n" and not isinstance(act, (nn.ReLU, Exp)):
+    if rule != "top_n" and not isinstance(act, NONNEGATIVE_ACTIVATIONS):
         # activations may be negative: the one-pass lower bound below does not hold
         fixed = torch.from_numpy(_thresholds(model, X, rule, float(threshold), batch_size))
     inputs, cand_f, cand_g, cand_v = [], [], [], []

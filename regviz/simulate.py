@@ -470,38 +470,41 @@ def _override_pairs(grammar: dict, overrides: dict | None) -> dict:
     out = json.loads(json.dumps(grammar))
     if overrides is None:
         return out
-    names = [p["name"] for p in out["pairs"]]
     if not isinstance(overrides, dict):
         raise DataFormatError("pair_overrides must map pair names to {'kind': ..., 'profile': "
                               f"...}}. Got {overrides!r} instead.")
     for name, change in overrides.items():
-        if name not in names:
-            raise DataFormatError(f"pair_overrides: unknown pair {name!r}; the pairs are "
-                                  f"{', '.join(names)}.")
+        index = _pair_index(out["pairs"], name, "pair_overrides")
         if not isinstance(change, dict) or not set(change) <= {"kind", "profile"} or not change:
             raise DataFormatError(f"pair_overrides[{name!r}] may set 'kind' and 'profile' only. "
                                   f"Got {change!r} instead.")
-        pair = out["pairs"][names.index(name)]
+        pair = out["pairs"][index]
         pair.update(change)  # make_dataset stores a JSON copy of the whole grammar
         G.profile(pair["profile"], np.arange(3))  # raises on an unknown shape
     return out
 
 
+def _pair_index(pairs: list, name, option: str) -> int:
+    """Position of the pair called ``name``; DataFormatError naming ``option`` if none."""
+    names = [p["name"] for p in pairs]
+    if name not in names:
+        raise DataFormatError(f"{option}: unknown pair {name!r}; the pairs are "
+                              f"{', '.join(names)}.")
+    return names.index(name)
+
+
 def _pair_weights(pairs: list, weights) -> np.ndarray:
     """(n_pairs,) relative planting weights: the named ones from ``weights``, others 1."""
-    names = [p["name"] for p in pairs]
     if not isinstance(weights, dict) or not weights:
         raise DataFormatError("pair_weights must map pair names to relative weights, e.g. "
                               f"{{'ETS-M1BP': 3}}. Got {weights!r} instead.")
     out = np.ones(len(pairs))
     for name, w in weights.items():
-        if name not in names:
-            raise DataFormatError(f"pair_weights: unknown pair {name!r}; the pairs are "
-                                  f"{', '.join(names)}.")
+        index = _pair_index(pairs, name, "pair_weights")
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 <= w < 1e6:
             raise DataFormatError(f"pair_weights[{name!r}] must be a number >= 0. Got {w!r} "
                                   "instead.")
-        out[names.index(name)] = float(w)
+        out[index] = float(w)
     if out.sum() <= 0:
         raise DataFormatError("pair_weights: at least one pair needs a weight above 0.")
     return out

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from regviz import filters, filters_match, motifs, models, shipped, simulate
+from regviz import cards, filters, filters_match, motifs, models, shipped
 from regviz.errors import ModelConfigError, MotifError
 from regviz.sequence import one_hot
 
@@ -288,9 +288,7 @@ def test_shipped_models_recover_planted_motifs(name, rule):
     if not (folder / "model.safetensors").exists():
         pytest.skip(f"{folder} not built yet (python -m regviz.shipped --only {name})")
     model, card = checkpoints.load(folder)
-    kw = dict(card["dataset"]["recipe"]["kwargs"])
-    kw.update(n=2000, seed=kw.get("seed", 0) + 1000)       # fresh held-out draw
-    ds = simulate.make_dataset(**kw)
+    ds = cards.dataset_from_card(card, n=2000, seed_offset=1000)   # fresh held-out draw
     db = filters_match.collection_for(card["dataset"]["motifs"])
     fm = filters.filter_pwms(model, one_hot(ds.seqs), rule=rule)
     table = filters.match_filters(fm, db, null_total=1500)
