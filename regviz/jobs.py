@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from regviz import checkpoints, devices
+from regviz import checkpoints, devices, metrics
 from regviz.dataset import Dataset
 from regviz.errors import DataFormatError, RegvizError
 from regviz.training import ProgressReport, TrainConfig, TrainConfigError, train
@@ -197,8 +197,8 @@ def run_job(spec: JobSpec, stop: threading.Event | None = None, root=None):
         training = {**cfg.to_dict(), "epochs_run": report.epoch, "steps": report.step,
                     "best_epoch": report.best_epoch, "stopped_early": report.stopped_early,
                     "monitor": report.monitor, "optimizer": "Adam",
-                    "loss": "MSELoss" if dataset.task_kind == "regression"
-                    else "BCEWithLogitsLoss", "overrides": dict(spec.overrides)}
+                    "loss": metrics.loss_name(dataset.task_kind, cfg.task_balance),
+                    "overrides": dict(spec.overrides)}
         card = checkpoints.make_card(
             model, dataset, training=training, device=report.device,
             duration_s=report.elapsed, test_metrics=report.test_metrics,

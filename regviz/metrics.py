@@ -95,9 +95,45 @@ def score(y_true, y_pred, task_kind: str, task_names=None) -> dict:
     return out
 
 
-def loss_function(task_kind: str) -> torch.nn.Module:
-    """``BCEWithLogitsLoss`` for binary/multitask, ``MSELoss`` for regression."""
+class BalancedTaskLoss(torch.nn.Module):
+    """Mean over tasks of each task's batch loss, weighted towards the tasks behind.
+
+    Each task t's loss L_t (mean over the batch) gets the weight
+    ``(L_t / mean_t L_t) ** power``, detached and normalised to sum to 1: a task
+    still near its base rate pulls the shared layers harder than the tasks
+    already learned (loss-based task prioritisation, in the spirit of Guo et
+    al. 2018). ``power`` 0 gives the plain mean.
+
+    forward(out, y): out logits (or values) and y, both shape (n, tasks) -> scalar.
+    """
+
+    def __init__(self, task_kind: str, power: float):
+        super().__init__()
+        self.power = float(power)
+        self.per_element = (torch.nn.MSELoss(reduction="none") if task_kind == "regression"
+                            else torch.nn.BCEWithLogitsLoss(reduction="none"))
+
+    def forward(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        per_task = self.per_element(out, y).reshape(len(y), -1).mean(0)
+        w = (per_task.detach() / per_task.detach().mean().clamp_min(1e-12)) ** self.power
+        return (w * per_task).sum() / w.sum()
+
+
+def loss_name(task_kind: str, task_balance: float = 0.0) -> str:
+    """What `loss_function` gives, in words for a model card."""
+    base = "MSELoss" if task_kind == "regression" else "BCEWithLogitsLoss"
+    return f"{base}, task-balanced (power {task_balance:g})" if task_balance else base
+
+
+def loss_function(task_kind: str, task_balance: float = 0.0) -> torch.nn.Module:
+    """``BCEWithLogitsLoss`` for binary/multitask, ``MSELoss`` for regression.
+
+    ``task_balance`` > 0: a `BalancedTaskLoss` with that power instead of the
+    plain mean over tasks.
+    """
     primary_metric(task_kind)
+    if task_balance:
+        return BalancedTaskLoss(task_kind, task_balance)
     return torch.nn.MSELoss() if task_kind == "regression" else torch.nn.BCEWithLogitsLoss()
 
 

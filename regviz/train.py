@@ -71,6 +71,9 @@ def parser() -> argparse.ArgumentParser:
                    help="halve the learning rate after this many epochs without validation "
                         "improvement (0: constant rate)")
     p.add_argument("--rc-augment", action="store_true", help="reverse-complement augmentation")
+    p.add_argument("--task-balance", type=float, default=0.0,
+                   help="several tasks: weight each task's loss by (its loss / mean loss) ** "
+                        "this, so tasks still at chance pull harder (0: plain mean; try 2)")
     p.add_argument("--max-steps", type=int, default=None)
     p.add_argument("--seed", type=int, default=0, help="training seed (and data seed)")
     p.add_argument("--data-seed", type=int, default=None,
@@ -104,7 +107,7 @@ def main(argv=None) -> int:
         config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                              weight_decay=args.weight_decay, patience=args.patience or None,
                              lr_plateau=args.lr_plateau or None, rc_augment=args.rc_augment,
-                             seed=args.seed, device=args.device, max_steps=args.max_steps,
+                             task_balance=args.task_balance, seed=args.seed, device=args.device, max_steps=args.max_steps,
                              num_threads=args.threads)
         spec = JobSpec(model=args.model, dataset=args.dataset, preset=args.preset,
                        overrides=dict(args.overrides), n=args.n, dataset_seed=args.data_seed,

@@ -76,6 +76,11 @@ class TrainConfig:
         Halve the learning rate after this many epochs without a better
         validation metric (torch's ``ReduceLROnPlateau``, factor 0.5); keep it
         below ``patience``. None keeps the learning rate constant.
+    task_balance : float
+        With several tasks, weight each task's batch loss by (its loss / the
+        tasks' mean loss) ** task_balance, so that tasks still at chance pull
+        harder than those already learned (`regviz.metrics.BalancedTaskLoss`);
+        0 averages the tasks' losses as they are.
     """
 
     epochs: int = 10
@@ -89,6 +94,7 @@ class TrainConfig:
     max_steps: int | None = None
     num_threads: int | None = None
     lr_plateau: int | None = None
+    task_balance: float = 0.0
 
     def validate(self) -> None:
         """Raise TrainConfigError naming the first bad setting."""
@@ -115,6 +121,9 @@ class TrainConfig:
             raise bad("lr", "a finite number > 0 (typical: 1e-4 to 1e-2)")
         if not is_num(self.weight_decay, 0.0, strict=False):
             raise bad("weight_decay", "a finite number >= 0")
+        if not is_num(self.task_balance, 0.0, strict=False) or self.task_balance > 10:
+            raise bad("task_balance", "a number from 0 to 10 (0 = plain mean over tasks; 2 "
+                      "favours the tasks behind)")
         if not isinstance(self.rc_augment, bool):
             raise bad("rc_augment", "True or False")
         devices.pick_device(self.device)
@@ -288,7 +297,7 @@ def _train(model, dataset, config, stop):
             f"The model gives {shape[1]} output(s) per sequence but {dataset.name} has "
             f"{y.shape[1]} task(s) ({', '.join(dataset.task_names)}); build the model with "
             f"n_outputs={y.shape[1]}.")
-    loss_fn = metrics.loss_function(dataset.task_kind)
+    loss_fn = metrics.loss_function(dataset.task_kind, config.task_balance)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     plateau = None
     if config.lr_plateau and valid is not None:  # torch reduces after patience + 1 bad epochs

@@ -228,6 +228,24 @@ def test_metrics_on_known_values():
     assert metrics.primary_metric("regression") == "pearson_mean"
 
 
+def test_balanced_task_loss_weights_the_tasks_behind():
+    y = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    out = torch.tensor([[3.0, 0.5, 0.0], [-2.0, -0.5, 0.0]], requires_grad=True)
+    per_task = nn.BCEWithLogitsLoss(reduction="none")(out, y).mean(0).detach()
+    plain = metrics.loss_function("multitask")(out, y).item()
+    assert metrics.loss_function("multitask", 0.0)(out, y).item() == plain   # 0: plain mean
+    assert metrics.BalancedTaskLoss("multitask", 0.0)(out, y).item() == pytest.approx(plain)
+    w = (per_task / per_task.mean()) ** 2
+    loss = metrics.loss_function("multitask", 2.0)(out, y)
+    assert loss.item() == pytest.approx(float((w * per_task).sum() / w.sum()))
+    assert loss.item() > plain                   # the worst task (at chance, 0.69) dominates
+    loss.backward()    # the weights are constants: d loss / d out[i, t] = w_t / sum(w) *
+    expected = w / w.sum() * (torch.sigmoid(out.detach()) - y) / len(y)   # (p - y) / n
+    assert torch.allclose(out.grad, expected, atol=1e-7)
+    with pytest.raises(TrainConfigError, match="task_balance must be a number from 0 to 10"):
+        TrainConfig(task_balance=-1).validate()
+
+
 def test_cli_writes_a_loadable_checkpoint(tmp_path, capsys):
     out = tmp_path / "db"
     proc = subprocess.run(
