@@ -20,11 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # the planted matrix (7-bp deepstarr: Ets96B for Ets97D). README: all three rules.
 SHIPPED = [
     ("tf-binding_deepbind", "top_n"),
-    pytest.param("chromatin-multitask_basset", "basset", marks=pytest.mark.xfail(
-        strict=True, reason="the CPU-sized shipped basset (test AUROC 0.73; liver, stem and "
-        "erythroid at chance, see benchmarks/bench_learnability.py) recovers 5 of 12 "
-        "planted motifs (Spi1, FOXA2, Runx1, REST and the distractor CTCF) at q < 0.05; the "
-        "motifs of the three tasks it never learned are not among its filters")),
+    ("chromatin-multitask_basset", "basset"),    # 10 of 12: not the two distractors
     ("enhancer-activity_deepstarr", "basset"),
 ]
 
