@@ -19,9 +19,10 @@ checkpoints that exist.
 Recovery (``--recovery``): for each shipped synthetic checkpoint and each site
 rule, how many planted motifs some filter matches at q < 0.05 (2,000 fresh
 sequences, the smallest JASPAR collection holding the planted motifs), and how
-many filters match anything.
+many filters match anything; ``--draws K`` repeats it on K fresh draws.
 
-Run: ``python benchmarks/bench_filters.py [--calibration] [--reps 5] [--recovery]``.
+Run: ``python benchmarks/bench_filters.py [--calibration] [--reps 5] [--recovery
+[--draws 5]]``.
 """
 
 from __future__ import annotations
@@ -104,9 +105,9 @@ def timing() -> None:
           f"{'met' if warm < TARGET_S else 'NOT met'}")
 
 
-def shipped_with_fresh_data(n: int):
+def shipped_with_fresh_data(n: int, seed_offset: int = 1000):
     """(name, model, card, X (n, 4, L)) for each built shipped model with planted motifs;
-    X is a fresh held-out draw from its generator (seed + 1000)."""
+    X is a fresh held-out draw from its generator (seed + ``seed_offset``)."""
     from regviz import cards, checkpoints, shipped
     from regviz.sequence import one_hot
 
@@ -115,7 +116,7 @@ def shipped_with_fresh_data(n: int):
         folder = shipped.ROOT / name
         if (folder / "model.safetensors").exists():
             model, card = checkpoints.load(folder)
-            yield name, model, card, one_hot(cards.dataset_from_card(card, n, 1000).seqs)
+            yield name, model, card, one_hot(cards.dataset_from_card(card, n, seed_offset).seqs)
 
 
 def calibration(reps: int) -> None:
@@ -156,24 +157,25 @@ def calibration(reps: int) -> None:
               f"{small / n:>12.1%} {real['significant'].mean():>12.1%}")
 
 
-def recovery(n: int = 2000) -> None:
+def recovery(n: int = 2000, draws: int = 1) -> None:
     from regviz import filters, filters_match
 
-    print(f"{'checkpoint':<30} {'first layer':<12} {'rule':<13} {'planted recovered':<18} "
-          f"{'annotated / kept':<18} recovered motifs")
-    for name, model, card, X in shipped_with_fresh_data(n):
-        planted = card["dataset"]["motifs"]
-        db = filters_match.collection_for(planted)
-        act = getattr(model.config, "first_activation", "relu")
-        for rule in filters.RULES:
-            fm = filters.filter_pwms(model, X, rule=rule)
-            table = filters.match_filters(fm, db, null_total=1500)
-            rec = filters_match.planted_recovery(table, planted)
-            best = filters_match.best_matches(table)
-            print(f"{name:<30} {act:<12} {rule:<13} "
-                  f"{f'{int(rec.recovered.sum())} of {len(rec)}':<18} "
-                  f"{f'{int(best.significant.sum())} of {len(best)}':<18} "
-                  f"{', '.join(rec.loc[rec.recovered, 'name'])}", flush=True)
+    print(f"{'checkpoint':<30} {'first layer':<12} {'rule':<13} {'draw':<5} "
+          f"{'planted recovered':<18} {'annotated / kept':<18} recovered motifs")
+    for draw in range(1, draws + 1):
+        for name, model, card, X in shipped_with_fresh_data(n, 1000 * draw):
+            planted = card["dataset"]["motifs"]
+            db = filters_match.collection_for(planted)
+            act = getattr(model.config, "first_activation", "relu")
+            for rule in filters.RULES:
+                fm = filters.filter_pwms(model, X, rule=rule)
+                table = filters.match_filters(fm, db, null_total=1500)
+                rec = filters_match.planted_recovery(table, planted)
+                best = filters_match.best_matches(table)
+                print(f"{name:<30} {act:<12} {rule:<13} {draw:<5} "
+                      f"{f'{int(rec.recovered.sum())} of {len(rec)}':<18} "
+                      f"{f'{int(best.significant.sum())} of {len(best)}':<18} "
+                      f"{', '.join(rec.loc[rec.recovered, 'name'])}", flush=True)
 
 
 def main() -> None:
@@ -181,9 +183,11 @@ def main() -> None:
     p.add_argument("--calibration", action="store_true")
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--recovery", action="store_true")
+    p.add_argument("--draws", type=int, default=1,
+                   help="--recovery: fresh draws (seed offsets 1000, 2000, ...)")
     args = p.parse_args()
     if args.recovery:
-        recovery()
+        recovery(draws=args.draws)
     elif args.calibration and not os.environ.get("_BENCH_FILTERS_CHILD"):
         calibration(args.reps)
     else:
