@@ -102,7 +102,7 @@ class BalancedTaskLoss(torch.nn.Module):
     ``(L_t / mean_t L_t) ** power``, detached and normalised to sum to 1: a task
     still near its base rate pulls the shared layers harder than the tasks
     already learned (loss-based task prioritisation, in the spirit of Guo et
-    al. 2018). ``power`` 0 gives the plain mean.
+    al. 2018, Dynamic Task Prioritization). ``power`` 0 gives the plain mean.
 
     forward(out, y): out logits (or values) and y, both shape (n, tasks) -> scalar.
     """

@@ -107,7 +107,8 @@ def main(argv=None) -> int:
         config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                              weight_decay=args.weight_decay, patience=args.patience or None,
                              lr_plateau=args.lr_plateau or None, rc_augment=args.rc_augment,
-                             task_balance=args.task_balance, seed=args.seed, device=args.device, max_steps=args.max_steps,
+                             task_balance=args.task_balance, seed=args.seed,
+                             device=args.device, max_steps=args.max_steps,
                              num_threads=args.threads)
         spec = JobSpec(model=args.model, dataset=args.dataset, preset=args.preset,
                        overrides=dict(args.overrides), n=args.n, dataset_seed=args.data_seed,
