@@ -251,7 +251,7 @@ def test_cli_writes_a_loadable_checkpoint(tmp_path, capsys):
     proc = subprocess.run(
         [sys.executable, "-m", "regviz.train", "deepbind", "tf-binding", "--epochs", "1",
          "--n", "500", "--out", str(out), "--threads", "1", "--set", "n_filters=4",
-         "--lr-plateau", "2"],
+         "--lr-plateau", "2", "--task-balance", "2"],
         check=False, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert f"checkpoint: {out}" in proc.stdout and "test: auroc_mean" in proc.stdout
@@ -260,7 +260,8 @@ def test_cli_writes_a_loadable_checkpoint(tmp_path, capsys):
     assert card["dataset"]["recipe"]["kwargs"] == {"name": "tf-binding", "n": 500, "seed": 0,
                                                    "noise": True}
     assert card["training"]["epochs"] == 1 and card["training"]["steps"] == 7
-    assert card["training"]["lr_plateau"] == 2
+    assert card["training"]["lr_plateau"] == 2 and card["training"]["task_balance"] == 2.0
+    assert card["training"]["loss"] == "BCEWithLogitsLoss, task-balanced (power 2)"
     again = make_dataset(**card["dataset"]["recipe"]["kwargs"])  # the recipe regenerates
     test = np.sort(again.splits["test"]).astype("<i8")
     assert hashlib.sha256(test.tobytes()).hexdigest() == card["dataset"]["test_indices_sha256"]
