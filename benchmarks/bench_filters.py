@@ -105,9 +105,10 @@ def timing() -> None:
           f"{'met' if warm < TARGET_S else 'NOT met'}")
 
 
-def shipped_with_fresh_data(n: int, seed_offset: int = 1000):
-    """(name, model, card, X (n, 4, L)) for each built shipped model with planted motifs;
-    X is a fresh held-out draw from its generator (seed + ``seed_offset``)."""
+def shipped_with_fresh_data(n: int, seed_offsets=(1000,)):
+    """(name, model, card, offset, X (n, 4, L)) for each built shipped model with planted
+    motifs (each loaded once) and each offset: X is a fresh held-out draw from its
+    generator (seed + offset)."""
     from regviz import cards, checkpoints, shipped
     from regviz.sequence import one_hot
 
@@ -116,7 +117,9 @@ def shipped_with_fresh_data(n: int, seed_offset: int = 1000):
         folder = shipped.ROOT / name
         if (folder / "model.safetensors").exists():
             model, card = checkpoints.load(folder)
-            yield name, model, card, one_hot(cards.dataset_from_card(card, n, seed_offset).seqs)
+            for offset in seed_offsets:
+                yield name, model, card, offset, one_hot(
+                    cards.dataset_from_card(card, n, offset).seqs)
 
 
 def calibration(reps: int) -> None:
@@ -133,7 +136,7 @@ def calibration(reps: int) -> None:
         f[:, left:left + m.width] = m.ppm()
         padded.append(f)
     sets["JASPAR in 24-bp flanks"] = (padded, "JASPAR2024 CORE vertebrates")
-    for name, model, card, X in shipped_with_fresh_data(1000):
+    for name, model, card, _, X in shipped_with_fresh_data(1000):
         db = "JASPAR2024 CORE insects" if name.startswith("enhancer") else \
             "JASPAR2024 CORE vertebrates"
         sets[f"{name} top-N filters"] = ([f.ppm for f in filters.filter_pwms(
@@ -162,20 +165,20 @@ def recovery(n: int = 2000, draws: int = 1) -> None:
 
     print(f"{'checkpoint':<30} {'first layer':<12} {'rule':<13} {'draw':<5} "
           f"{'planted recovered':<18} {'annotated / kept':<18} recovered motifs")
-    for draw in range(1, draws + 1):
-        for name, model, card, X in shipped_with_fresh_data(n, 1000 * draw):
-            planted = card["dataset"]["motifs"]
-            db = filters_match.collection_for(planted)
-            act = getattr(model.config, "first_activation", "relu")
-            for rule in filters.RULES:
-                fm = filters.filter_pwms(model, X, rule=rule)
-                table = filters.match_filters(fm, db, null_total=1500)
-                rec = filters_match.planted_recovery(table, planted)
-                best = filters_match.best_matches(table)
-                print(f"{name:<30} {act:<12} {rule:<13} {draw:<5} "
-                      f"{f'{int(rec.recovered.sum())} of {len(rec)}':<18} "
-                      f"{f'{int(best.significant.sum())} of {len(best)}':<18} "
-                      f"{', '.join(rec.loc[rec.recovered, 'name'])}", flush=True)
+    offsets = [1000 * (k + 1) for k in range(draws)]
+    for name, model, card, offset, X in shipped_with_fresh_data(n, offsets):
+        planted = card["dataset"]["motifs"]
+        db = filters_match.collection_for(planted)
+        act = getattr(model.config, "first_activation", "relu")
+        for rule in filters.RULES:
+            fm = filters.filter_pwms(model, X, rule=rule)
+            table = filters.match_filters(fm, db, null_total=1500)
+            rec = filters_match.planted_recovery(table, planted)
+            best = filters_match.best_matches(table)
+            print(f"{name:<30} {act:<12} {rule:<13} {offset // 1000:<5} "
+                  f"{f'{int(rec.recovered.sum())} of {len(rec)}':<18} "
+                  f"{f'{int(best.significant.sum())} of {len(best)}':<18} "
+                  f"{', '.join(rec.loc[rec.recovered, 'name'])}", flush=True)
 
 
 def main() -> None:

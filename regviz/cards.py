@@ -92,29 +92,41 @@ def card_markdown(card: dict) -> str:
     return "\n\n".join(lines)
 
 
+def synthetic_kwargs(card: dict, n: int | None = None, seed_offset: int = 0) -> dict | None:
+    """`regviz.simulate.make_dataset` keyword arguments of the card's synthetic recipe.
+
+    ``n`` replaces the number of sequences and ``seed_offset`` is added to the
+    recipe's seed (a fresh draw from the same generator). None when the card has
+    no synthetic-data recipe (user data, imported models). No version check.
+    """
+    recipe = (card.get("dataset") or {}).get("recipe") or {}
+    if recipe.get("function") != "regviz.simulate.make_dataset":
+        return None
+    kwargs = dict(recipe.get("kwargs") or {})
+    if n is not None:
+        kwargs["n"] = int(n)
+    kwargs["seed"] = int(kwargs.get("seed", 0)) + int(seed_offset)
+    return kwargs
+
+
 def dataset_from_card(card: dict, n: int | None = None, seed_offset: int = 0) -> Dataset:
     """Regenerate the synthetic set a model was trained on, from its card's recipe.
 
     ``n`` and ``seed_offset`` give a fresh draw from the same generator instead
-    (``n`` sequences, the recipe's seed + ``seed_offset``), e.g. held-out data
-    for filter analyses. Raises CheckpointError when the card has no recipe
-    (user data, imported models) or the generator changed since the card was
-    written.
+    (see `synthetic_kwargs`), e.g. held-out data for filter analyses. Raises
+    CheckpointError when the card has no recipe (user data, imported models) or
+    the generator changed since the card was written.
     """
     from regviz import simulate
 
-    data = card.get("dataset") or {}
-    recipe = data.get("recipe")
-    if not recipe or recipe.get("function") != "regviz.simulate.make_dataset":
+    kwargs = synthetic_kwargs(card, n, seed_offset)
+    if kwargs is None:
         raise CheckpointError(f"{card.get('name')}: the card has no synthetic-data recipe, so "
                               "its training data cannot be regenerated here.")
-    if recipe.get("generator_version") != simulate.GENERATOR_VERSION:
+    version = card["dataset"]["recipe"].get("generator_version")
+    if version != simulate.GENERATOR_VERSION:
         raise CheckpointError(
-            f"{card.get('name')}: trained on generator version {recipe.get('generator_version')} "
+            f"{card.get('name')}: trained on generator version {version} "
             f"but this regviz has version {simulate.GENERATOR_VERSION}; retrain it "
             "(python -m regviz.shipped).")
-    kwargs = dict(recipe["kwargs"])
-    if n is not None:
-        kwargs["n"] = int(n)
-    kwargs["seed"] = int(kwargs.get("seed", 0)) + int(seed_offset)
     return simulate.make_dataset(**kwargs)

@@ -95,6 +95,13 @@ def score(y_true, y_pred, task_kind: str, task_names=None) -> dict:
     return out
 
 
+def _base_loss(task_kind: str, reduction: str = "mean") -> torch.nn.Module:
+    """``MSELoss`` for regression, else ``BCEWithLogitsLoss``."""
+    if task_kind == "regression":
+        return torch.nn.MSELoss(reduction=reduction)
+    return torch.nn.BCEWithLogitsLoss(reduction=reduction)
+
+
 class BalancedTaskLoss(torch.nn.Module):
     """Mean over tasks of each task's batch loss, weighted towards the tasks behind.
 
@@ -110,8 +117,7 @@ class BalancedTaskLoss(torch.nn.Module):
     def __init__(self, task_kind: str, power: float):
         super().__init__()
         self.power = float(power)
-        self.per_element = (torch.nn.MSELoss(reduction="none") if task_kind == "regression"
-                            else torch.nn.BCEWithLogitsLoss(reduction="none"))
+        self.per_element = _base_loss(task_kind, reduction="none")
 
     def forward(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         per_task = self.per_element(out, y).reshape(len(y), -1).mean(0)
@@ -121,7 +127,7 @@ class BalancedTaskLoss(torch.nn.Module):
 
 def loss_name(task_kind: str, task_balance: float = 0.0) -> str:
     """What `loss_function` gives, in words for a model card."""
-    base = "MSELoss" if task_kind == "regression" else "BCEWithLogitsLoss"
+    base = type(_base_loss(task_kind)).__name__
     return f"{base}, task-balanced (power {task_balance:g})" if task_balance else base
 
 
@@ -134,7 +140,7 @@ def loss_function(task_kind: str, task_balance: float = 0.0) -> torch.nn.Module:
     primary_metric(task_kind)
     if task_balance:
         return BalancedTaskLoss(task_kind, task_balance)
-    return torch.nn.MSELoss() if task_kind == "regression" else torch.nn.BCEWithLogitsLoss()
+    return _base_loss(task_kind)
 
 
 @torch.no_grad()

@@ -895,12 +895,10 @@ def filter_sequences(card: dict, n: int, length: int, seed: int = 1000):
     (seed + ``seed``), with planted annotations. Others: random sequences at
     42% GC (the filters' PWMs then show what random DNA activates best).
     """
-    from regviz import sequence, simulate
+    from regviz import cards, sequence, simulate
 
-    recipe = (card.get("dataset") or {}).get("recipe") or {}
-    if recipe.get("function") == "regviz.simulate.make_dataset":
-        kw = dict(recipe.get("kwargs") or {})
-        kw.update(n=int(n), seed=int(kw.get("seed", 0)) + int(seed))
+    kw = cards.synthetic_kwargs(card, n, seed)
+    if kw is not None:
         ds = simulate.make_dataset(**kw)
         return sequence.one_hot(ds.seqs), ds.seqs, (
             f"{n} fresh sequences from the model's synthetic generator "
