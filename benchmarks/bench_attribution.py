@@ -1,7 +1,7 @@
 """Attribution latency per method, and fast ISM against batched brute force.
 
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/bench_attribution.py
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/bench_attribution.py --quick
+    .venv/bin/python benchmarks/bench_attribution.py
+    .venv/bin/python benchmarks/bench_attribution.py --quick
 
 Table 1: seconds for one sequence per method, deepstarr (class preset) at 249 bp and
 decode (class preset) at 4,000 bp, CPU with 2 threads (random weights: latency does not
@@ -16,21 +16,15 @@ says when a number is extrapolated.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 import warnings
-from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from regviz import attribution as A  # noqa: E402
-from regviz import ism as I  # noqa: E402
-from regviz.models import build  # noqa: E402
+from regviz import attribution as A
+from regviz.attribution import mutagenesis as I
+from regviz.models import build
 
 TARGET_RATIO_4KB = 20.0
 

@@ -33,11 +33,8 @@ import subprocess
 import sys
 import time
 import warnings
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 N_SEQ, LENGTH, SEED, TARGET_S = 2000, 600, 0, 20.0
 
@@ -109,21 +106,22 @@ def shipped_with_fresh_data(n: int, seed_offsets=(1000,)):
     """(name, model, card, offset, X (n, 4, L)) for each built shipped model with planted
     motifs (each loaded once) and each offset: X is a fresh held-out draw from its
     generator (seed + offset)."""
-    from regviz import cards, checkpoints, shipped
+    from regviz import checkpoints
     from regviz.sequence import one_hot
 
     for name in ("tf-binding_deepbind", "chromatin-multitask_basset",
                  "enhancer-activity_deepstarr"):
-        folder = shipped.ROOT / name
+        folder = checkpoints.SHIPPED_ROOT / name
         if (folder / "model.safetensors").exists():
             model, card = checkpoints.load(folder)
             for offset in seed_offsets:
                 yield name, model, card, offset, one_hot(
-                    cards.dataset_from_card(card, n, offset).seqs)
+                    checkpoints.dataset_from_card(card, n, offset).seqs)
 
 
 def calibration(reps: int) -> None:
-    from regviz import filters, filters_match, motifs
+    from regviz import filters, motifs
+    from regviz.filters import match as filters_match
 
     rng = np.random.default_rng(11)
     sets = {}
@@ -161,13 +159,14 @@ def calibration(reps: int) -> None:
 
 
 def recovery(n: int = 2000, draws: int = 1) -> None:
-    from regviz import filters, filters_match
+    from regviz import filters
+    from regviz.filters import match as filters_match
 
     print(f"{'checkpoint':<30} {'first layer':<12} {'rule':<13} {'draw':<5} "
           f"{'planted recovered':<18} {'annotated / kept':<18} recovered motifs")
     offsets = [1000 * (k + 1) for k in range(draws)]
     for name, model, card, offset, X in shipped_with_fresh_data(n, offsets):
-        planted = card["dataset"]["motifs"]
+        planted = card.dataset.motifs
         db = filters_match.collection_for(planted)
         act = getattr(model.config, "first_activation", "relu")
         for rule in filters.RULES:

@@ -2,9 +2,10 @@
 
 1. Latency: `regviz.gradcam.gradcam` on the decode class model (4 kb, default
    layer: the last conv block's rectified output) for batches of 1, 8 and 32
-   windows; ms per window, against a plain no-grad forward pass of the same batch in the same process (ratio = Grad-CAM /
-   forward; Grad-CAM is a forward plus a backward only as far as that layer, so
-   close to 1x at large batches; at batch 1 per-call overhead dominates).
+   windows; ms per window, against a plain no-grad forward pass of the same batch in
+   the same process (ratio = Grad-CAM / forward; Grad-CAM is a forward plus a backward
+   only as far as that layer, so close to 1x at large batches; at batch 1 per-call
+   overhead dominates).
    Guided Grad-CAM (one more backward to the input) for batch 8.
 2. Scan: `regviz.gradcam.scan_region` over a random 1 Mb contig at stride 2 kb
    (499 windows of 4 kb), batch 32: seconds per Mb and windows per second, with
@@ -28,22 +29,18 @@ Usage: python benchmarks/bench_gradcam.py [--threads 2] [--repeats 3] [--mb 1]
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from regviz import checkpoints, gradcam, shipped  # noqa: E402
-from regviz.genome import write_fasta  # noqa: E402
-from regviz.models import build  # noqa: E402
-from regviz.sequence import random_sequences  # noqa: E402
+from regviz import checkpoints, gradcam
+from regviz.genome import write_fasta
+from regviz.models import build
+from regviz.sequence import random_sequences
 
 
 def best_of(fn, repeats):
@@ -61,7 +58,7 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--mb", type=float, default=1.0, help="region size to scan (Mb)")
     p.add_argument("--localisation", action="store_true", help="also score localisation")
-    p.add_argument("--checkpoint", default=str(shipped.ROOT / "enhancer-4kb_decode"))
+    p.add_argument("--checkpoint", default=str(checkpoints.SHIPPED_ROOT / "enhancer-4kb_decode"))
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     folder = Path(args.checkpoint)
@@ -128,12 +125,12 @@ def _show(name, summary):
 
 
 def localisation_figures(model, source):
-    from regviz import cards, simulate
+    from regviz import checkpoints, simulate
 
     print("\n3. localisation on the test split (threshold 0.5 x peak, min width 50 bp)")
     try:
         card = checkpoints.read_card(source)
-        _, summary = gradcam.localisation(model, cards.dataset_from_card(card), "test")
+        _, summary = gradcam.localisation(model, checkpoints.dataset_from_card(card), "test")
         _show(f"{source} (test AUROC {card['metrics']['test'].get('auroc_mean')})", summary)
     except Exception as error:  # noqa: BLE001 - a fresh model has no card
         print(f"{source}: skipped ({error})")

@@ -10,7 +10,7 @@ Prints four tables (needs the shared real files in ``../shared/data``):
 4. Keras baseline.h5: max abs diff of the imported model vs a float64 numpy forward
    pass from the h5 weights, on the 10 Dev enhancers and 500 random sequences.
 
-Run: ``OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/bench_importers.py``
+Run: ``.venv/bin/python benchmarks/bench_importers.py``
 """
 
 from __future__ import annotations
@@ -26,14 +26,11 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
+from regviz import checkpoints, importers, sequence
+from regviz.importers import deepbind as db
+from regviz.importers.reference import DOCUMENTED, ENCODE, ORIGINAL_TOOL, numpy_keras_forward
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from regviz import checkpoints, importers, sequence  # noqa: E402
-from regviz.importers import deepbind as db  # noqa: E402
-from tests.test_importers import (DOCUMENTED, ENCODE, ORIGINAL_TOOL,  # noqa: E402
-                                  numpy_keras_forward)
-
 DATA = ROOT.parent / "shared" / "data"
 
 

@@ -16,20 +16,15 @@ validation AUROC per task after every epoch.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from regviz import motifs, simulate  # noqa: E402
-from regviz.dataset import Dataset  # noqa: E402
-from regviz.metrics import score  # noqa: E402
-from regviz.sequence import one_hot  # noqa: E402
+from regviz import motifs, simulate
+from regviz.data.dataset import Dataset
+from regviz.sequence import one_hot
+from regviz.training.metrics import score
 
 TASK_MOTIFS = {"myeloid": ["Spi1"], "liver": ["HNF4A", "HNF1A"], "endoderm": ["FOXA2"],
                "stem": ["SOX2", "POU5F1"], "erythroid": ["TAL1::TCF3", "GATA2"],
@@ -82,7 +77,7 @@ def main(argv=None) -> int:
                         "multitask")["auroc_mean"]
             print(f"  {task:10s} {name:11s} {auc:.3f}")
     if args.train:
-        from regviz.shipped import get_recipe
+        from regviz.training.shipped import get_recipe
 
         recipe = get_recipe("chromatin-multitask_basset")
         published = {"first_activation": "exp"}

@@ -26,14 +26,11 @@ import math
 import os
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from regviz.models import REGISTRY, build, list_models, summary  # noqa: E402
+from regviz.models import REGISTRY, build, list_models, summary
 
 N_OUTPUTS = {"deepsea": 919, "basset": 164, "danq": 919, "deepstarr": 2,
              "basenji": 5313, "enformer_lite": 5313}

@@ -22,14 +22,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from regviz import simulate
-from regviz import simulate_grammar as G
+from regviz.simulate import engine as G
 
 _CODE = np.zeros(256, dtype=np.int64)
 for _i, _b in enumerate(b"ACGT"):

@@ -7,32 +7,27 @@ orientations, gaps 0..100 bp on both sides, 50 dinucleotide-shuffled backgrounds
 number of sequences in the same process, so the ratio shows the experiment's own
 overhead whatever the machine's load (printed, since the cores may be shared).
 
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/bench_spacing.py
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/bench_spacing.py --checkpoint DIR
+    .venv/bin/python benchmarks/bench_spacing.py
+    .venv/bin/python benchmarks/bench_spacing.py --checkpoint DIR
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from regviz import cards, checkpoints, sequence, shipped, spacing  # noqa: E402
+from regviz import checkpoints, sequence, spacing
 
 TARGET_S = 30.0
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("--checkpoint", default=str(shipped.ROOT / "enhancer-activity_deepstarr"))
+    p.add_argument("--checkpoint", default=str(checkpoints.SHIPPED_ROOT / "enhancer-activity_deepstarr"))
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--backgrounds", type=int, default=50)
     p.add_argument("--batch-sizes", default="256,512,1024")
@@ -42,7 +37,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     model, card = checkpoints.load(args.checkpoint)
-    ds = cards.dataset_from_card(card)
+    ds = checkpoints.dataset_from_card(card)
     grammar = ds.grammar
     pair = next(q for q in grammar["pairs"] if q["strength"] > 0)
     ids = [grammar["motifs"][pair[k]]["id"] for k in ("a", "b")]

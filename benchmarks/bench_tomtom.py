@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import os
 import platform
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 N_QUERIES, WIDTH, SEED = 256, 19, 0
 

@@ -19,19 +19,16 @@ import os
 import platform
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
 N_OUTPUTS = {"binary": 1, "multitask": 4, "regression": 2}
 
 
 def bench(name: str, args) -> dict:
     from regviz import models
-    from regviz.dataset import Dataset
+    from regviz.data import Dataset
     from regviz.training import TrainConfig, train
 
     entry = models.get_entry(name)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from regviz import devices
 from regviz.errors import SequenceError
-from regviz.metrics import predict_tensor
+from regviz.sequence import SequenceRecord, one_hot
 
 
 def predict(model: torch.nn.Module, X, batch_size: int = 256, device=None) -> np.ndarray:
@@ -45,3 +46,67 @@ def predict(model: torch.nn.Module, X, batch_size: int = 256, device=None) -> np
         return predict_tensor(model, tensor, batch_size=batch_size, device=device).numpy()
     finally:
         model.train(was_training)
+
+
+@torch.no_grad()
+def predict_tensor(model: torch.nn.Module, X: torch.Tensor, batch_size: int = 256,
+                   device=None) -> torch.Tensor:
+    """Raw outputs of ``model`` for ``X`` (n, C, L), batched, in eval mode, on CPU float32.
+
+    The model is put in eval mode (and left there) and must already be on
+    ``device`` (default: the device of its first parameter).
+    """
+    if device is None:
+        first = next(model.parameters(), None)
+        device = first.device if first is not None else torch.device("cpu")
+    device = torch.device(device)
+    model.eval()
+    outs = []
+    for start in range(0, len(X), batch_size):
+        xb = X[start:start + batch_size].to(device, non_blocking=True)
+        with devices.autocast(device):
+            out = model(xb)
+        outs.append(out.float().reshape(len(xb), -1).cpu())
+    return torch.cat(outs) if outs else torch.zeros(0, 0)
+
+
+def encode_for(model: torch.nn.Module, records) -> np.ndarray:
+    """One-hot ``(n, 4, L)`` of SequenceRecords/strings, checked against the model's length.
+
+    This is the one place that says "sequence is N bp, the model reads M bp".
+    Raises SequenceError naming the first sequence whose length is not the model's,
+    or when the model reads more than DNA (chromatin tracks).
+    """
+    name_of_model = getattr(model, "registry_name", type(model).__name__)
+    if getattr(getattr(model, "config", None), "tracks_only", False) or \
+            getattr(model, "in_channels", 4) != 4:
+        raise SequenceError(f"{name_of_model} reads more than DNA (chromatin tracks), so "
+                            "sequences alone cannot be given to it here.")
+    items = [records] if isinstance(records, (str, SequenceRecord)) else list(records)
+    if not items:
+        raise SequenceError("No sequences given; paste at least one.")
+    for k, r in enumerate(items):
+        seq = r.sequence if isinstance(r, SequenceRecord) else r
+        check_length(model, r.name if isinstance(r, SequenceRecord) else f"sequence {k + 1}",
+                     len(seq))
+    return one_hot(items)
+
+
+def check_length(model: torch.nn.Module, name: str, length: int, bp_per_position: int = 1):
+    """SequenceError unless a sequence of ``length`` bp fits the model's input length."""
+    want = getattr(model, "input_length", None)
+    if want is not None and length != want * bp_per_position:
+        want *= bp_per_position
+        model_name = getattr(model, "registry_name", type(model).__name__)
+        raise SequenceError(f"{name} is {length:,} bp but {model_name} reads exactly "
+                            f"{want:,} bp. Paste or cut sequences to {want:,} bp. Got "
+                            f"{length:,} bp instead.")
+
+
+def readable(values, card) -> np.ndarray:
+    """Raw outputs ``(n, n_outputs)`` in the units the card describes: sigmoid of the
+    logits for binary and multitask models (probabilities), unchanged for regression."""
+    values = np.asarray(values, dtype=np.float64)
+    if card.reads_as_probability:
+        return 1.0 / (1.0 + np.exp(-values))
+    return values

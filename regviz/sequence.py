@@ -25,13 +25,16 @@ Conventions
 
 from __future__ import annotations
 
+import gzip
 import re
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from regviz.errors import InputFormatError, SequenceError, RegvizWarning
+from regviz.errors import GenomeFileError, InputFormatError, RegvizWarning, SequenceError
 
 ALPHABET = "ACGT"
 IUPAC_AMBIGUOUS = set("RYSWKMBDHV")
@@ -177,12 +180,8 @@ def _check_names(records: list[SequenceRecord]) -> None:
 
 def read_fasta(path) -> list[SequenceRecord]:
     """Read a FASTA file (plain text, optionally gzip-compressed) into records."""
-    import gzip
-    from pathlib import Path
-
     p = Path(path)
     if not p.exists():
-        from regviz.errors import GenomeFileError
         raise GenomeFileError(f"FASTA file not found: {p}")
     raw = p.read_bytes()
     if raw[:2] == b"\x1f\x8b":
@@ -350,8 +349,6 @@ def random_sequences(n: int, length: int, gc: float = 0.5, seed=None) -> list[st
 
 def records_table(records: list[SequenceRecord]):
     """A pandas DataFrame summary: name, length, GC (fraction), N count."""
-    import pandas as pd
-
     return pd.DataFrame({
         "name": [r.name for r in records],
         "length": [len(r) for r in records],

@@ -1,10 +1,7 @@
 """Attribution and ISM: analytic values, completeness, fast == brute force, invariances,
 ground truth on the shipped synthetic models, and the page."""
 
-import os
-import shutil
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,14 +9,12 @@ import torch
 from torch import nn
 
 from regviz import attribution as A
-from regviz import ground_truth as G
-from regviz import ism as I
-from regviz import sequence, shipped
-from regviz.errors import AttributionError
+from regviz import checkpoints, predict, sequence
+from regviz.attribution import ground_truth as G
+from regviz.attribution import mutagenesis as I
+from regviz.errors import AttributionError, SequenceError
 from regviz.models import build
-
-ROOT = Path(__file__).resolve().parents[1]
-CKPT = Path(os.environ.get("REGVIZ_TEST_CHECKPOINTS") or shipped.ROOT)
+from support import shipped_checkpoint
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -302,8 +297,8 @@ def test_bad_arguments_have_clear_messages():
         A.attribute(m, random_x(1, 41), "saliency")
     with pytest.raises(AttributionError, match=r"Unknown option\(s\) \['steps'\]"):
         A.attribute(m, X, "integrated_gradients", steps=3)
-    with pytest.raises(AttributionError, match="seq1 is 12 bp but deepbind reads exactly 40 bp"):
-        A.encode_for(m, sequence.parse_sequences("ACGTACGTACGT"))
+    with pytest.raises(SequenceError, match="seq1 is 12 bp but deepbind reads exactly 40 bp"):
+        predict.encode_for(m, sequence.parse_sequences("ACGTACGTACGT"))
 
 
 def test_sanity_flags_reused_nonlinear_modules():
@@ -353,18 +348,12 @@ def test_relevant_motifs_from_grammar():
 
 
 def _shipped(name):
-    folder = CKPT / name
-    if not (folder / "model.safetensors").exists():
-        pytest.skip(f"shipped checkpoint {folder} not present (python -m regviz.shipped "
-                    f"--only {name})")
-    from regviz import cards, checkpoints
-
-    model, card = checkpoints.load(folder)
-    return model, card, cards.dataset_from_card(card)
+    model, card = checkpoints.load(shipped_checkpoint(name))
+    return model, card, checkpoints.dataset_from_card(card)
 
 
 def _auroc(model, card, dataset, method, task_index=0, n=200):
-    task = card["tasks"]["names"][task_index]
+    task = card.task_names[task_index]
     seqs, ann, _ = G.test_subset(dataset, n, seed=0, only_with_sites=task)
     X = sequence.one_hot(seqs)
     a = A.attribute(model, X, method, task_index, n_steps=32, n_references=10)
@@ -380,7 +369,7 @@ def test_tf_binding_deepbind_finds_planted_ctcf(method):
 @pytest.mark.parametrize("method", ["integrated_gradients", "deeplift_shap", "ism"])
 def test_enhancer_activity_deepstarr_finds_planted_hk_motifs(method):
     model, card, dataset = _shipped("enhancer-activity_deepstarr")
-    assert card["tasks"]["names"][1] == "Hk"
+    assert card.task_names[1] == "Hk"
     assert _auroc(model, card, dataset, method, task_index=1) >= 0.9
 
 
@@ -393,39 +382,3 @@ def test_enhancer_activity_deepstarr_finds_planted_dev_motifs(method):
 def test_enhancer_activity_deepstarr_dev_is_well_above_chance():
     model, card, dataset = _shipped("enhancer-activity_deepstarr")
     assert _auroc(model, card, dataset, "deeplift", task_index=0) >= 0.85
-
-
-# ----------------------------------------------------------------------------- page
-
-
-@pytest.fixture
-def page(tmp_path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    src = CKPT / "tf-binding_deepbind"
-    if not (src / "model.safetensors").exists():
-        pytest.skip(f"shipped checkpoint {src} not present")
-    monkeypatch.setenv("REGVIZ_CACHE", str(tmp_path))
-    monkeypatch.setenv("REGVIZ_RUNS", str(tmp_path / "runs"))
-    shutil.copytree(src, tmp_path / "checkpoints" / "tf-binding_deepbind")
-    from regviz import ui
-
-    label = next(k for k, v in ui.available_models().items()
-                 if v == str(tmp_path / "checkpoints" / "tf-binding_deepbind"))
-    at = AppTest.from_file(str(ROOT / "pages" / "attribution.py"), default_timeout=120)
-    at.session_state["active_model"] = label
-    return at.run()
-
-
-def test_attribution_page_defaults_method_change_and_bad_sequence(page):
-    at = page
-    assert not at.exception and not at.error, [e.value for e in at.error]
-    assert at.multiselect(key="attr_methods").value == ["integrated_gradients",
-                                                        "deeplift_shap", "ism"]
-    assert len(at.get("plotly_chart")) >= 2              # tracks + ISM heatmap
-    at.multiselect(key="attr_methods").set_value(["saliency"]).run()
-    assert not at.exception and not at.error
-    at.text_area(key="attr_tf-binding_deepbind_text").set_value(">short\nACGTACGT\n").run()
-    assert not at.exception
-    assert ("short is 8 bp but deepbind reads exactly 101 bp. Paste or cut sequences to "
-            "101 bp. Got 8 bp instead.") in at.error[0].value

@@ -1,5 +1,6 @@
 """Checkpoints: exact round trips, clear errors for bad files, nothing ever executed."""
 
+import dataclasses
 import io
 import json
 import os
@@ -60,21 +61,25 @@ def test_round_trip_gives_identical_predictions(tmp_path):
         with torch.no_grad():
             assert torch.equal(model(x), loaded(x))
         assert not loaded.training
-        assert card["schema_version"] == checkpoints.SCHEMA_VERSION
-        assert card["registry_name"] == name and card["config"]["n_outputs"] == 3
-        assert card["versions"]["torch"] == torch.__version__
+        assert card.schema_version == checkpoints.SCHEMA_VERSION
+        assert card.registry_name == name and card.config["n_outputs"] == 3
+        assert card.versions["torch"] == torch.__version__
         assert sorted(os.listdir(folder)) == ["card.json", "model.safetensors"]
 
 
 def test_make_card_describes_outputs(tmp_path):
     card = checkpoints.make_card(models.build("deepbind", 60, 1, n_filters=4), device="CPU")
-    assert card["outputs"] == {"kind": "binary", "activation": "sigmoid", "how_to_read":
+    assert card.outputs.to_dict() == {"kind": "binary", "activation": "sigmoid", "how_to_read":
                                checkpoints.HOW_TO_READ["binary"]}
     card = checkpoints.make_card(models.build("deepbind", 60, 2, output_kind="regression"))
-    assert card["outputs"]["activation"] == "none" and card["tasks"]["names"] == [
+    assert card.outputs.activation == "none" and list(card.task_names) == [
         "output_0", "output_1"]
-    json.dumps(card)
-    card["metrics"] = {"test": {"auroc_mean": float("nan"), "n": np.int64(3)}}
+    json.dumps(card.to_dict())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        card.name = "changed"            # a card shared between sessions cannot be changed
+    with pytest.raises(TypeError):
+        card.config["n_outputs"] = 5
+    card = card.replace(metrics={"test": {"auroc_mean": float("nan"), "n": np.int64(3)}})
     folder = checkpoints.save(models.build("deepbind", 60, 2, output_kind="regression"), card,
                               tmp_path / "nan")
     text = (folder / "card.json").read_text()
@@ -196,9 +201,9 @@ def test_load_zip_round_trip_and_refusals(saved, tmp_path):
         assert torch.equal(loaded(X), model(X))
     archive = tmp_path / "ck.zip"
     archive.write_bytes(make_zip(files))
-    assert checkpoints.load_zip(archive, tmp_path / "up2")[1]["registry_name"] == "deepbind"
+    assert checkpoints.load_zip(archive, tmp_path / "up2")[1].registry_name == "deepbind"
     with open(archive, "rb") as handle:
-        assert checkpoints.load_zip(handle, tmp_path / "up3")[1]["name"] == "tiny"
+        assert checkpoints.load_zip(handle, tmp_path / "up3")[1].name == "tiny"
 
     marker = tmp_path / "pwned"
     Marker.path = str(marker)

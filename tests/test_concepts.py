@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from regviz import concepts, motifs, sequence
 from regviz.errors import DataFormatError, ModelConfigError, MotifError, SequenceError
+from regviz.plotting import figure_png
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -348,7 +349,7 @@ def test_figures_build():
     from regviz.plotting import concepts as P
 
     mats = concepts.motif_matrices(concepts.course_motif())
-    assert P.figure_png(P.matrix_logos_figure(mats, "course"), dpi=40, close=True)[:4] == b"\x89PNG"
+    assert figure_png(P.matrix_logos_figure(mats, "course"), dpi=40)[:4] == b"\x89PNG"
     scores, pooled = concepts.pssm_walkthrough(concepts.COURSE_SEQUENCE, concepts.COURSE_SLIDE_PSSM)
     assert len(P.score_track_figure(scores, pooled).data) == 3
     fig = P.connectivity_figure(concepts.connectivity(13, 4, 2, 1, 1, 2, 1), 13, 1, highlight=2)
@@ -359,51 +360,3 @@ def test_figures_build():
         P.graph_figure(concepts.backprop_example(), "sideways")
 
 
-def test_concepts_page_every_tab():
-    from streamlit.testing.v1 import AppTest
-
-    from regviz.ui import CONCEPTS_MOTIFS as ui_motifs
-
-    at = AppTest.from_file(str(ROOT / "pages/concepts.py"), default_timeout=240)
-    at.run()
-    assert not at.exception and not at.error
-    assert [t.label for t in at.tabs][:6] == [
-        "1. Conv = PSSM scan", "2. Padding & stride", "3. Receptive field", "4. Parameters",
-        "5. k-mers", "6. Backprop"]
-    md = " ".join(m.value for m in at.markdown)
-    assert "score = 0.87 + 1.81 + 1.81 + 1.81 + 1.81 + 0.87 = **8.98**" in md   # tab 1
-    assert "largest difference" in at.success[0].value
-    assert "Conv: floor((13 + 2x0 - 1x(4-1) - 1) / 2) + 1 = **5**" in md          # tab 2
-    assert "torch measures 5 and 4. Input bp seen by no output: 13." in md
-    frames = {tuple(d.value.columns): d.value for d in at.dataframe}
-    assert any("receptive_field" in c for c in frames) and any("checkpoint" in c for c in frames)
-    course = next(v for k, v in frames.items() if k[0] == "example")            # tab 4
-    assert (course["computed"] == course["torch"]).all()
-    counts = next(v for k, v in frames.items() if "AGA" in k)                      # tab 5
-    assert counts.loc["seq1"].sum() == 8
-    deriv = next(v for k, v in frames.items() if "d node / da" in k)               # tab 6
-    assert deriv.set_index("node").loc["b", "de / d node"] == 5
-
-    at.selectbox(key="c1_motif").set_value("GATA1")
-    at.radio(key="c1_seq_source").set_value("Paste")
-    at.text_area(key="c1_seq_text").set_value(">bad\nACGTQACGT\n")
-    at.number_input(key="c2_d").set_value(2)
-    at.number_input(key="c2_p").set_value(1)
-    at.number_input(key="c6_a").set_value(3.0)
-    at.number_input(key="c6_b").set_value(-2.0)
-    at.radio(key="c6_mode").set_value("forward a")
-    at.run()
-    assert not at.exception
-    assert any("character 'Q' at position 5" in e.value for e in at.error)
-    md = " ".join(m.value for m in at.markdown)
-    assert "floor((13 + 2x1 - 2x(4-1) - 1) / 2) + 1 = **5**" in md
-    deriv = next(d.value for d in at.dataframe if "d node / da" in d.value.columns)
-    assert deriv.set_index("node").loc["b", "de / d node"] == 3 + 2 * -2 + 1
-
-    at.number_input(key="c2_k").set_value(20)             # kernel longer than the input
-    at.selectbox(key="c1_motif").set_value(ui_motifs[0])  # the course motif has zero counts
-    at.slider(key="c1_pc").set_value(0.0)                 # log(0) without a pseudocount
-    at.run()
-    assert not at.exception
-    assert any("kernel spans" in e.value for e in at.error)
-    assert any("zero probabilities" in e.value for e in at.error)

@@ -4,13 +4,15 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
-from regviz import cards, filters, filters_match, motifs, models, shipped
+from regviz import checkpoints, filters, models, motifs
 from regviz.errors import ModelConfigError, MotifError
+from regviz.filters import match as filters_match
+from regviz.filters import pwms
 from regviz.sequence import one_hot
+from support import shipped_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 # (checkpoint, site rule): the rule that suits its first layer. ReLU filters (deepbind)
@@ -91,7 +93,7 @@ def test_same_padding_windows_are_aligned():
     assert a.shape[2] == 249
     # one site per filter: sequence 2, output position 10 (filter 0) and 0 (filter 1)
     fi, gi = torch.tensor([0, 1]), torch.tensor([2 * 249 + 10, 2 * 249 + 0])
-    counts = filters._count_windows(conv, x_in, fi, gi, 249, 2)
+    counts = pwms._count_windows(conv, x_in, fi, gi, 249, 2)
     # the window of output position i covers input i-3 .. i+3, zero padded at the ends
     np.testing.assert_array_equal(counts[0], X[2, :, 7:14])
     np.testing.assert_array_equal(counts[1][:, 3:], X[2, :, 0:4])
@@ -111,7 +113,7 @@ def test_folded_batch_norm_fast_path_equals_the_model(monkeypatch, activation):
     model.eval()
     x = torch.from_numpy(one_hot(random_seqs(6, 600, 12)))
     _, fast = filters.first_layer_outputs(model, x)
-    monkeypatch.setattr(filters, "_folded_first_block", lambda m: None)
+    monkeypatch.setattr(pwms, "_folded_first_block", lambda m: None)
     _, hooked = filters.first_layer_outputs(model, x)
     np.testing.assert_allclose(fast.numpy(), hooked.numpy(), rtol=1e-5, atol=1e-5)
     assert (hooked > 0).any()
@@ -253,7 +255,7 @@ def test_influence_fast_path_equals_full_forward(monkeypatch):
     model = models.build("basset", 600, 3, preset="class").eval()
     X = one_hot(random_seqs(12, 600, 9))
     fast = filters.filter_influence(model, X)
-    from regviz import filters_influence
+    from regviz.filters import influence as filters_influence
     monkeypatch.setattr(filters_influence, "_is_plain_convnet", lambda m: False)
     slow = filters.filter_influence(model, X)
     cols = ["influence", "task0", "task1", "task2"]
@@ -278,49 +280,10 @@ def test_influence_of_an_unused_filter_is_zero():
 
 @pytest.mark.parametrize("name,rule", SHIPPED)
 def test_shipped_models_recover_planted_motifs(name, rule):
-    from regviz import checkpoints
-
-    folder = shipped.ROOT / name
-    if not (folder / "model.safetensors").exists():
-        pytest.skip(f"{folder} not built yet (python -m regviz.shipped --only {name})")
-    model, card = checkpoints.load(folder)
-    ds = cards.dataset_from_card(card, n=2000, seed_offset=1000)   # fresh held-out draw
-    db = filters_match.collection_for(card["dataset"]["motifs"])
+    model, card = checkpoints.load(shipped_checkpoint(name))
+    ds = checkpoints.dataset_from_card(card, n=2000, seed_offset=1000)   # fresh held-out draw
+    db = filters_match.collection_for(card.dataset.motifs)
     fm = filters.filter_pwms(model, one_hot(ds.seqs), rule=rule)
     table = filters.match_filters(fm, db, null_total=1500)
-    rec = filters_match.planted_recovery(table, card["dataset"]["motifs"])
+    rec = filters_match.planted_recovery(table, card.dataset.motifs)
     assert rec["recovered"].mean() >= 0.8, rec.to_string()
-
-
-# ------------------------------------------------------------------ page
-
-
-def test_filters_page_runs_on_the_shipped_deepbind(monkeypatch, tmp_path):
-    from streamlit.testing.v1 import AppTest
-
-    from regviz import ui
-
-    labels = [k for k, v in ui.available_models().items() if v.endswith("tf-binding_deepbind")]
-    if not labels:
-        pytest.skip("checkpoints/tf-binding_deepbind not built yet")
-    at = AppTest.from_file(str(ROOT / "pages" / "filters.py"), default_timeout=240)
-    at.session_state["active_model"] = labels[0]
-    at.session_state["filters_n"] = 400
-    at.run()
-    assert not at.exception and not at.error
-    text = " ".join(m.value for m in at.markdown)
-    assert "q-value" in text and "match a known motif" in text
-    table = at.dataframe[0].value
-    assert isinstance(table, pd.DataFrame) and len(table) == 16     # one row per filter
-    assert "CTCF" in set(table["target_name"])
-    # the detail view of another filter and a bad upload-free rerun keep working
-    at.selectbox(key="filters_pick").set_value(int(table["filter"].iloc[1])).run()
-    assert not at.exception and not at.error
-    # switching to the enhancer model selects its own default collection (CORE all)
-    deepstarr = [k for k, v in ui.available_models().items()
-                 if v.endswith("enhancer-activity_deepstarr")]
-    at.session_state["active_model"] = deepstarr[0]
-    at.run()
-    assert not at.exception and not at.error
-    folder = ui.available_models()[deepstarr[0]]
-    assert at.selectbox(key=f"filters_db_{folder}").value == "JASPAR2024 CORE all"

@@ -7,10 +7,19 @@ import numpy as np
 import pytest
 
 import regviz.genome as genome_module
-
 from regviz.errors import GenomeFileError, RegionError, RegvizError, RegvizWarning
-from regviz.genome import (Genome, Region, demo_genome_path, make_demo_genome, parse_bed,
-                           parse_region, read_bed, reverse_complement, tile, write_fasta)
+from regviz.genome import (
+    Genome,
+    Region,
+    demo_genome_path,
+    make_demo_genome,
+    parse_bed,
+    parse_region,
+    read_bed,
+    reverse_complement,
+    tile,
+    write_fasta,
+)
 
 RNG = np.random.default_rng(7)
 CHR2L = "".join(RNG.choice(list("ACGT"), 250))
@@ -163,8 +172,8 @@ def test_plain_gzip_is_refused_with_bgzip_advice(tmp_path, fasta):
     import gzip
     path = tmp_path / "genome.fa.gz"
     path.write_bytes(gzip.compress(fasta.read_bytes()))
-    with pytest.raises(GenomeFileError, match=r"is gzip-compressed, but indexed access needs bgzip "
-                                              r"\(BGZF\) compression\. Decompress it \(gunzip genome\.fa\.gz\)"):
+    with pytest.raises(GenomeFileError, match=r"is gzip-compressed, but indexed access needs "
+                       r"bgzip \(BGZF\) compression\. Decompress it \(gunzip genome\.fa\.gz\)"):
         Genome(path)
 
 
@@ -175,7 +184,8 @@ def test_unknown_contig_lists_contigs_and_suggests(fasta):
             genome.fetch("chr2l:1-10")
         with pytest.raises(RegionError, match=r"Contig '2L' is not in genome\.fa\. Did you mean 'chr2L'\?"):
             genome.fetch("2L:1-10")
-        with pytest.raises(RegionError, match=r"^Contig 'chrQ' is not in genome\.fa\. Contigs: chr2L, chr3R\.$"):
+        with pytest.raises(RegionError,
+                           match=r"^Contig 'chrQ' is not in genome\.fa\. Contigs: chr2L, chr3R\.$"):
             genome.fetch("chrQ:1-10")
 
 

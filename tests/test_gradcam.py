@@ -1,67 +1,21 @@
 """Grad-CAM: alignment on hand-built models, localisation on the shipped decode model,
-region scans on FASTA files written here, contig ends, and the page."""
+region scans on FASTA files written here, contig ends."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from regviz import checkpoints, sequence
+from regviz import gradcam as G
+from regviz.errors import InputFormatError, ModelConfigError, RegionError, SequenceError
+from regviz.genome import Region, write_fasta
+from regviz.models import build, empirical_receptive_field
+from support import MOTIF, motif_model, plant, random_dna, shipped_checkpoint
 
-from regviz import gradcam as G  # noqa: E402
-from regviz import sequence, shipped  # noqa: E402
-from regviz.errors import (InputFormatError, ModelConfigError, RegionError,  # noqa: E402
-                           SequenceError)
-from regviz.genome import Region, write_fasta  # noqa: E402
-from regviz.models import build, empirical_receptive_field  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-MOTIF = "GATAAGCTTATC"[:11] + "G"  # 12 bp, no self-overlap worth a random hit
-DECODE = shipped.ROOT / "enhancer-4kb_decode"
 torch.set_num_threads(2)
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
-
-
-def motif_model(length=4000, padding="same", pools=(4, 2, 1), widths=(12, 3, 5),
-                motif=MOTIF):
-    """A decode-shaped ConvNet whose every conv layer responds only to ``motif``.
-
-    conv0: +1 at the motif's bases, -1 elsewhere, bias -(k - 1): 1 on an exact
-    match, <= -1 otherwise (ReLU: 0). conv1/conv2: symmetric triangular kernels
-    (they spread the match symmetrically, with one clear maximum). Head: global
-    max; logit = 10 * max - 5.
-    """
-    torch.manual_seed(0)
-    m = build("decode", length, 1, conv_filters=[1, 1, 1], conv_widths=list(widths),
-              pools=list(pools), conv_dropout=[0.0] * 3, padding=padding, batchnorm=False,
-              head="max", dense=[], dense_dropout=0.0).eval()
-    onehot = torch.from_numpy(sequence.one_hot(motif)[0])
-    with torch.no_grad():
-        m.convs[0].conv.weight.copy_((2 * onehot - 1)[None])
-        m.convs[0].conv.bias.fill_(-(len(motif) - 1))
-        for block in m.convs[1:]:
-            k = block.conv.weight.shape[-1]
-            tri = 1 - np.abs(np.arange(k) - (k - 1) / 2) / ((k + 1) / 2)
-            block.conv.weight.copy_(torch.tensor(tri, dtype=torch.float32)[None, None])
-            block.conv.bias.zero_()
-        m.out.weight.fill_(10.0)
-        m.out.bias.fill_(-5.0)
-    return m
-
-
-def plant(background: str, sites: dict) -> str:
-    s = list(background)
-    for pos, motif in sites.items():
-        s[pos:pos + len(motif)] = motif
-    return "".join(s)
-
-
-def random_dna(n, seed):
-    return sequence.random_sequences(1, n, gc=0.42, seed=seed)[0]
 
 
 # ---------------------------------------------------------------- geometry
@@ -266,21 +220,13 @@ def test_scan_with_extra_tracks_array_and_table(motif_genome):
 
 @pytest.fixture(scope="module")
 def decode():
-    """The shipped enhancer-4kb_decode checkpoint and its regenerated dataset.
-
-    REGVIZ_TEST_CHECKPOINTS=/some/root evaluates ``root/enhancer-4kb_decode`` instead
-    (e.g. one trained with ``python -m regviz.shipped --out /some/root``)."""
-    from regviz import cards, checkpoints
-
-    folder = Path(os.environ.get("REGVIZ_TEST_CHECKPOINTS") or shipped.ROOT) / DECODE.name
-    if not (folder / "model.safetensors").exists():
-        pytest.skip(f"decode checkpoint {folder} not present")
-    model, card = checkpoints.load(folder)
-    auroc = (card.get("metrics") or {}).get("test", {}).get("auroc_mean")
+    """The shipped enhancer-4kb_decode checkpoint and its regenerated dataset."""
+    model, card = checkpoints.load(shipped_checkpoint("enhancer-4kb_decode"))
+    auroc = card.test_metrics.get("auroc_mean")
     assert auroc is not None and auroc >= 0.8, (
-        f"{folder} has test AUROC {auroc}: it has not learned enhancer-4kb, and Grad-CAM "
+        f"enhancer-4kb_decode has test AUROC {auroc}: it has not learned enhancer-4kb, and Grad-CAM "
         "cannot localise what a model has not learned. Retrain it before trusting these tests.")
-    return model.eval(), card, cards.dataset_from_card(card)
+    return model.eval(), card, checkpoints.dataset_from_card(card)
 
 
 def test_decode_gradcam_localises_planted_cores(decode):
@@ -319,54 +265,6 @@ def test_decode_scan_finds_cores_in_a_written_fasta(decode, tmp_path):
     assert len(false) <= 1, res.calls
 
 
-# ---------------------------------------------------------------- page
-
-@pytest.fixture
-def page(tmp_path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    from regviz import checkpoints, simulate
-
-    monkeypatch.setenv("REGVIZ_CACHE", str(tmp_path))
-    monkeypatch.setenv("REGVIZ_RUNS", str(tmp_path / "runs"))
-    kwargs = {"name": "enhancer-4kb", "n": 40, "seed": 0, "noise": True}
-    recipe = {"function": "regviz.simulate.make_dataset", "kwargs": kwargs,
-              "generator_version": simulate.GENERATOR_VERSION}
-    folder = tmp_path / "checkpoints" / "motif_decode"
-    card = checkpoints.make_card(motif_model(4000), simulate.make_dataset(**kwargs),
-                                 recipe=recipe, name="motif_decode")
-    checkpoints.save(motif_model(4000), card, folder)
-    from regviz import ui
-
-    label = next(k for k, v in ui.available_models().items() if v == str(folder))
-    at = AppTest.from_file(str(ROOT / "pages" / "gradcam.py"), default_timeout=180)
-    at.session_state["active_model"] = label
-    return at.run()
-
-
-def test_gradcam_page_window_and_scan(page):
-    at = page
-    assert not at.exception and not at.error, [e.value for e in at.error]
-    assert at.radio(key="gc_source_motif_decode").value == "Held-out example"
-    assert len(at.get("plotly_chart")) == 1
-    table = at.dataframe[0].value
-    assert table["bin_bp"].tolist() == [1, 4, 8]          # the motif model's layers
-    assert at.multiselect(key="gc_layers_motif_decode").value == ["convs.0.act", "convs.1.act",
-                                                      "convs.2.act"]
-    at.radio(key="gc_source_motif_decode").set_value("Paste or upload").run()
-    at.text_area(key="gc_seq_text").set_value(">short\nACGTACGT\n").run()
-    assert not at.exception
-    assert "short is 8 bp; this model reads exactly 4,000 bp" in at.error[0].value
-    at.radio(key="gc_mode").set_value("Scan a genome region").run()
-    assert not at.exception and not at.error
-    at.text_input(key="gc_region").set_value("chrDemo1:1-12,000").run()
-    at.button(key="gc_scan").click().run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
-    assert len(at.get("plotly_chart")) == 1
-    at.text_input(key="gc_region").set_value("chrDemo1:59,001-61,000").run()
-    at.button(key="gc_scan").click().run()
-    assert not at.exception
-    assert "runs past the end of chrDemo1" in at.error[0].value
 
 
 def test_scan_tracks_only_model_with_a_track_function(motif_genome):
@@ -388,26 +286,9 @@ def test_scan_tracks_only_model_with_a_track_function(motif_genome):
         assert call.start < e and call.end > s
 
 
-def test_gradcam_page_explains_a_model_without_conv_layers(tmp_path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    from regviz import checkpoints, ui
-
-    monkeypatch.setenv("REGVIZ_CACHE", str(tmp_path))
-    monkeypatch.setenv("REGVIZ_RUNS", str(tmp_path / "runs"))
-    folder = checkpoints.save(build("lstm", 500, 1), {"name": "lstm"},
-                              tmp_path / "checkpoints" / "lstm")
-    label = next(k for k, v in ui.available_models().items() if v == str(folder))
-    at = AppTest.from_file(str(ROOT / "pages" / "gradcam.py"), default_timeout=120)
-    at.session_state["active_model"] = label
-    at.run()
-    assert not at.exception
-    assert "enhancer-4kb_decode" in at.warning[0].value
-
-
 def test_window_tracks_table_reads_columns_and_names_bad_lines():
     from regviz.errors import SequenceError
-    from regviz.gradcam_scan import read_window_tracks
+    from regviz.gradcam import read_window_tracks
 
     rows = "".join(f"{i + 1}\t{i * 0.5}\t{i % 3}\n" for i in range(10))
     text = "position\taccessibility\tH3K27ac\n" + rows

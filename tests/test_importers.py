@@ -19,60 +19,30 @@ import numpy as np
 import pytest
 import torch
 from sklearn.metrics import roc_auc_score
-from streamlit.testing.v1 import AppTest
 
-from regviz import cards, checkpoints, importers, sequence
+from regviz import checkpoints, importers, sequence
 from regviz.errors import CheckpointError, ImportFormatError
 from regviz.importers import deepbind as db
 from regviz.importers import keras as kr
+from regviz.importers.reference import DOCUMENTED, ENCODE, ORIGINAL_TOOL, numpy_keras_forward
 from regviz.models.convnets import DeepSTARRConfig
+from support import (
+    BN,
+    CONV,
+    HAND_AVG,
+    HAND_AVG_SCORE,
+    HAND_RC,
+    SHARED_DATA,
+    hand_keras,
+    keras_config,
+    needs_shared_data,
+    write_keras_h5,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-needs_data = pytest.mark.skipif(
-    not (DATA / "deepbind").is_dir() or not (DATA / "deepstarr_keras").is_dir(),
-    reason=f"shared real data not found at {DATA} (only present in the regviz workplace)")
+DATA = SHARED_DATA
+needs_data = needs_shared_data
 
 # --------------------------------------------------------------------- DeepBind by hand
-
-# 2 detectors of width 2, max + average pooling, no hidden layer, forward strand only.
-# Stored detector fastest, then base (A, C, G, T), then position:
-#   detector 0: position 0 A=1;   position 1 C=2
-#   detector 1: position 0 G=1;   position 1 A=C=G=T=0.5
-HAND_AVG = """# deepbind 0.1
-reverse_complement = 0
-num_detectors = 2
-detector_len = 2
-has_avg_pooling = 1
-num_hidden = 0
-detectors = 1,0,0,0,0,1,0,0,0,0.5,2,0.5,0,0.5,0,0.5
-thresholds = -1,-0.2
-weights1 = 1,3,-2,6
-biases1 = 0.5
-weights2 = 0
-biases2 = 0
-"""
-# "AC" padded with one N each side: windows NA, AC, CN.
-#   detector 0: 0.25-1 -> 0, 1+2-1 = 2, 0.5-1 -> 0          max 2,    mean 2/3
-#   detector 1: 0.25+0.5-0.2 = 0.55, 0.3, 0.25*2-0.2 = 0.3  max 0.55, mean 1.15/3
-#   score = 0.5 + 1*2 + 3*(2/3) - 2*0.55 + 6*(1.15/3) = 5.7
-HAND_AVG_SCORE = 0.5 + 2 + 3 * (2 / 3) - 2 * 0.55 + 6 * (1.15 / 3)
-
-# 1 detector of width 1 (A=1, T=2), hidden layer of 2, both strands.
-# h = relu([x, 1 - x]) (weights1[i*2 + j]), score = 0.5 + 2 h0 + 3 h1
-HAND_RC = """# deepbind 0.1
-reverse_complement = 1
-num_detectors = 1
-detector_len = 1
-has_avg_pooling = 0
-num_hidden = 2
-detectors = 1,0,0,2
-thresholds = 0
-weights1 = 1,-1
-biases1 = 0,1
-weights2 = 2,3
-biases2 = 0.5
-"""
 
 
 def test_deepbind_hand_file_gives_hand_score(tmp_path):
@@ -109,13 +79,14 @@ def test_deepbind_import_writes_a_loadable_checkpoint_with_source(tmp_path):
     x = torch.from_numpy(sequence.one_hot(["ACGTN", "TTTTA"]))
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), model(x))
-    assert card2["source"]["file"] == "D12345.001.txt"
-    assert card2["source"]["model_id"] == "D12345.001"
-    assert "Alipanahi" in card2["source"]["citation"]
-    assert "ACGT order" in card2["input"]["encoding"]
-    text = cards.card_markdown(card2)
-    assert "**Imported from**: D12345.001.txt (DeepBind parameter file" in text
-    assert "max of both strands" in text
+    assert card2.source["file"] == "D12345.001.txt"
+    assert card2.source["model_id"] == "D12345.001"
+    assert "Alipanahi" in card2.source["citation"]
+    assert "ACGT order" in card2.input.encoding
+    text = checkpoints.card_markdown(card2)
+    esc = checkpoints.escape
+    assert f"**Imported from**: {esc('D12345.001.txt')} ({esc('DeepBind parameter file')}" in text
+    assert checkpoints.escape("max of both strands") in text
 
 
 # --------------------------------------------------------------------- DeepBind errors
@@ -158,75 +129,6 @@ def test_deepbind_truncated_real_layout_file(tmp_path):
 
 # --------------------------------------------------------------------- Keras by hand
 
-def _inbound(name):
-    return [[[name, 0, 0, {}]]] if name else []
-
-
-def keras_config(chain, heads, length, channels=4):
-    """A Keras 2 Functional model_config for ``chain`` [(class, name, config)] + heads."""
-    layers = [{"class_name": "InputLayer", "name": "input_1", "inbound_nodes": [],
-               "config": {"batch_input_shape": [None, length, channels], "name": "input_1"}}]
-    prev = "input_1"
-    for kind, name, cfg in chain:
-        layers.append({"class_name": kind, "name": name, "config": {"name": name, **cfg},
-                       "inbound_nodes": _inbound(prev)})
-        prev = name
-    for name, units, act in heads:
-        layers.append({"class_name": "Dense", "name": name, "inbound_nodes": _inbound(prev),
-                       "config": {"name": name, "units": units, "activation": act,
-                                  "use_bias": True}})
-    return {"class_name": "Functional",
-            "config": {"name": "model", "layers": layers,
-                       "input_layers": [["input_1", 0, 0]],
-                       "output_layers": [[h[0], 0, 0] for h in heads]}}
-
-
-def write_keras_h5(path, config, weights, weights_only=False):
-    """Keras 2 HDF5 layout: model_config attr, model_weights/<layer>/<layer>/<w>:0."""
-    with h5py.File(path, "w") as f:
-        root = f
-        if not weights_only:
-            f.attrs["model_config"] = json.dumps(config)
-            f.attrs["keras_version"] = "2.15.0"
-            root = f.create_group("model_weights")
-        names = [ly["name"] for ly in config["config"]["layers"]]
-        root.attrs["layer_names"] = np.array([n.encode() for n in names])
-        for name in names:
-            group = root.create_group(name)
-            items = weights.get(name, {})
-            group.attrs["weight_names"] = np.array([f"{name}/{k}:0".encode() for k in items])
-            for key, arr in items.items():
-                group[f"{name}/{key}:0"] = np.asarray(arr, dtype=np.float32)
-
-
-CONV = dict(kernel_size=[1], strides=[1], padding="valid", dilation_rate=[1], groups=1,
-            activation="linear", use_bias=True, data_format="channels_last")
-BN = dict(axis=[2], momentum=0.99, epsilon=0.001, center=True, scale=True)
-
-
-def hand_keras(tmp_path, **kw):
-    """Input (4, 4) -> Conv1D(2, 1) -> BN -> ReLU -> MaxPool(2) -> Flatten -> Dev, Hk."""
-    chain = [("Conv1D", "Conv1D_1", dict(CONV, filters=2)),
-             ("BatchNormalization", "bn_1", BN),
-             ("Activation", "act_1", {"activation": "relu"}),
-             ("MaxPooling1D", "pool_1", dict(pool_size=[2], strides=[2], padding="valid")),
-             ("Dropout", "drop_1", {"rate": 0.4}),
-             ("Flatten", "flatten", {})]
-    config = keras_config(chain, [("Dense_Dev", 1, "linear"), ("Dense_Hk", 1, "linear")], 4)
-    weights = {
-        # kernel (width 1, in 4, out 2): filter 0 = A1 C2 G3 T4, filter 1 = T10
-        "Conv1D_1": {"kernel": np.array([[[1, 0], [2, 0], [3, 0], [4, 10]]]),
-                     "bias": np.zeros(2)},
-        # sqrt(var + eps) = 1 and 2 exactly with Keras' eps 1e-3
-        "bn_1": {"gamma": np.ones(2), "beta": np.zeros(2), "moving_mean": np.zeros(2),
-                 "moving_variance": np.array([1 - 1e-3, 4 - 1e-3])},
-        "Dense_Dev": {"kernel": np.array([[1], [10], [100], [1000]]), "bias": [0.5]},
-        "Dense_Hk": {"kernel": np.ones((4, 1)), "bias": [-1.0]},
-    }
-    path = tmp_path / "hand.h5"
-    write_keras_h5(path, config, weights, **kw)
-    return path, config
-
 
 def test_keras_hand_file_gives_hand_numbers(tmp_path):
     path, _ = hand_keras(tmp_path)
@@ -238,14 +140,14 @@ def test_keras_hand_file_gives_hand_numbers(tmp_path):
     x = torch.from_numpy(sequence.one_hot(["ACGT"]))
     with torch.no_grad():
         assert model(x)[0].tolist() == pytest.approx([5402.5, 10.0], abs=1e-3)
-    assert card["tasks"]["names"] == ["Dev", "Hk"]
+    assert list(card.task_names) == ["Dev", "Hk"]
     assert model.config.bn_eps == 1e-3 and model.config.flatten == "position_major"
     assert model.config.conv_dropout == [0.4] and model.config.dense == []
     loaded, card2 = checkpoints.load(tmp_path / "ck")
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), model(x))
-    assert card2["source"]["file"] == "hand.h5" and "de Almeida" in card2["source"]["citation"]
-    assert "Keras 2.15.0" in card2["source"]["format"]
+    assert card2.source["file"] == "hand.h5" and "de Almeida" in card2.source["citation"]
+    assert "Keras 2.15.0" in card2.source["format"]
 
 
 def test_keras_weights_only_file_needs_and_uses_the_json(tmp_path):
@@ -285,60 +187,6 @@ def test_keras_sequential_and_keras3_json_layouts(tmp_path):
         with torch.no_grad():
             assert kr.build_model(spec)(x)[0].tolist() == pytest.approx(expected, abs=1e-3)
     assert kr.read_keras(path, config_json=json.dumps(sequential)).task_names == ["Dev"]
-
-
-def numpy_keras_forward(path, X):
-    """Reference forward pass in float64 numpy, straight from the h5 (Keras semantics).
-
-    X is ``(n, 4, L)``; works on channels-last ``(n, L, C)`` as Keras does. Returns a
-    list of (layer name, output) for every weighted layer, pooling and flatten.
-    """
-    with h5py.File(path, "r") as f:
-        config = json.loads(f.attrs["model_config"])
-        root = f["model_weights"]
-
-        def w(name):
-            g = root[name]
-            names = [n.decode() if isinstance(n, bytes) else str(n)
-                     for n in g.attrs["weight_names"]]
-            return {n.split("/")[-1].split(":")[0]: g[n][()].astype(np.float64) for n in names}
-
-        layers = config["config"]["layers"]
-        outputs = [o[0] for o in config["config"]["output_layers"]]
-        h = X.transpose(0, 2, 1).astype(np.float64)
-        trace, heads = [], []
-        for ly in layers[1:]:
-            kind, c, name = ly["class_name"], ly["config"], ly["name"]
-            if name in outputs:
-                p = w(name)
-                heads.append(h @ p["kernel"] + p["bias"])
-                continue
-            if kind == "Conv1D":
-                p = w(name)
-                k = p["kernel"].shape[0]
-                if c["padding"] == "same":
-                    h = np.pad(h, ((0, 0), ((k - 1) // 2, k - 1 - (k - 1) // 2), (0, 0)))
-                length = h.shape[1] - k + 1
-                h = sum(h[:, j:j + length, :] @ p["kernel"][j] for j in range(k)) + p["bias"]
-            elif kind == "BatchNormalization":
-                p = w(name)
-                h = (h - p["moving_mean"]) / np.sqrt(p["moving_variance"] + c["epsilon"]) \
-                    * p["gamma"] + p["beta"]
-            elif kind == "Activation":
-                h = np.maximum(h, 0)
-            elif kind == "MaxPooling1D":
-                s = c["pool_size"][0]
-                n_out = h.shape[1] // s
-                h = h[:, :n_out * s].reshape(h.shape[0], n_out, s, h.shape[2]).max(axis=2)
-            elif kind == "Flatten":
-                h = h.reshape(h.shape[0], -1)
-            elif kind == "Dense":
-                p = w(name)
-                h = h @ p["kernel"] + p["bias"]
-            else:
-                continue
-            trace.append((name, kind, h))
-        return trace, np.concatenate(heads, axis=1)
 
 
 def random_keras(tmp_path, length=24, seed=0):
@@ -472,7 +320,7 @@ def test_keras_published_deepstarr_layout_is_the_paper_preset(tmp_path):
     cfg = model.config.to_dict()
     assert {k: cfg[k] for k in paper} == paper
     card = checkpoints.read_card(path.parent / f"ck_{path.stem}")
-    assert card["source"]["architecture"] == ("the published DeepSTARR architecture "
+    assert card.source["architecture"] == ("the published DeepSTARR architecture "
                                               "(deepstarr 'paper' preset)")
     # the Zenodo release: weights-only DeepSTARR.model.h5 + DeepSTARR.model.json (Keras 2.2
     # "Model" JSON, batch-norm axis -1), loaded together
@@ -497,7 +345,8 @@ def test_views_work_on_imported_models(tmp_path):
     """Attribution, ISM, filters and Grad-CAM run on imported models and agree with checks."""
     from captum.attr import DeepLift
 
-    from regviz import attribution, filters, gradcam, ism
+    from regviz import attribution, filters, gradcam
+    from regviz.attribution import mutagenesis as ism
 
     (tmp_path / "D00001.001.txt").write_text(HAND_AVG.replace("reverse_complement = 0",
                                                               "reverse_complement = 1"))
@@ -608,20 +457,6 @@ def test_keras_truncated_and_malformed_files(tmp_path):
 
 # --------------------------------------------------------------------- real files
 
-DOCUMENTED = {  # data README table: rows seq1..seq4
-    "D00210.001": [7.059108, -0.172609, -0.140683, -0.174985],
-    "D00120.001": [-0.187212, 4.295672, 0.181295, -0.152521],
-    "D00410.003": [-0.649447, 0.666795, 5.885349, -0.379695],
-    "D00328.003": [-0.026180, -0.910773, -0.026180, 17.682623],
-}
-# the original tool's example output (DeepBind v0.11 README, default 1.5 x detector
-# windows) for the 38-nt rows 1-2; rows 3-4 are shorter than every window
-ORIGINAL_TOOL = {"D00210.001": [7.451420, -0.155398], "D00120.001": [-0.166146, 4.113817],
-                 "D00410.003": [-0.408751, 0.516956], "D00328.003": [-0.026180, -0.248167]}
-ENCODE = {"ELK1": ("D00360.007", 0.95), "FOXA1": ("D00761.001", 0.98),
-          "GABPA": ("D00409.004", 0.98), "REST": ("D00799.001", 1.00),
-          "USF1": ("D00700.006", 0.99)}
-
 
 def example_seqs():
     return (DATA / "deepbind" / "example.seq").read_text().split()
@@ -647,9 +482,9 @@ def test_deepbind_documented_scores():
 def test_deepbind_import_names_the_protein_from_db_tsv(tmp_path):
     _, card = importers.import_file(DATA / "deepbind" / "params" / "D00328.003.txt",
                                     tmp_path / "ctcf")
-    assert card["name"] == "deepbind_D00328.003_CTCF"
-    assert card["tasks"]["names"] == ["CTCF binding score"]
-    assert card["source"]["database"]["Experiment"] == "SELEX"
+    assert card.name == "deepbind_D00328.003_CTCF"
+    assert list(card.task_names) == ["CTCF binding score"]
+    assert card.source["database"]["Experiment"] == "SELEX"
 
 
 def read_encode(path):
@@ -682,50 +517,3 @@ def test_keras_baseline_dev_enhancers_and_layerwise_agreement(tmp_path):
     cfg = model.config
     assert cfg.conv_filters == [128, 60, 60, 120] and cfg.dense == [64]
     assert cfg.conv_widths == [7, 3, 5, 3] and cfg.input_length == 249
-
-
-# --------------------------------------------------------------------- page
-
-def test_import_page_imports_upload_and_refuses_foreign_files(tmp_path, monkeypatch):
-    monkeypatch.setenv("REGVIZ_CACHE", str(tmp_path))
-    at = AppTest.from_file(str(ROOT / "pages" / "import_model.py"), default_timeout=60)
-    at.run()
-    assert not at.exception and "Upload a DeepBind .txt or Keras .h5" in at.info[0].value
-    at.file_uploader(key="import_file").set_value(("logo.png", b"\x89PNG\r\n\x1a\n0000",
-                                                   "image/png"))
-    at.run()
-    assert not at.exception
-    assert "logo.png: not a supported model file" in at.error[0].value
-    assert "Found a PNG image instead" in at.error[0].value
-    at.file_uploader(key="import_file").set_value(("D12345.001.txt", HAND_RC.encode(),
-                                                   "text/plain"))
-    at.run()
-    assert not at.exception and not at.error
-    folder = Path(at.session_state["active_model_request"])
-    assert folder.parent == tmp_path / "checkpoints"
-    model, card = checkpoints.load(folder)
-    assert card["source"]["file"] == "D12345.001.txt" and model.config.input_length == 101
-    assert any("Imported from" in m.value for m in at.markdown)
-
-
-def test_import_page_keras_upload_and_size_limit(tmp_path, monkeypatch):
-    from regviz import ui
-
-    monkeypatch.setenv("REGVIZ_CACHE", str(tmp_path / "cache"))
-    path, _ = hand_keras(tmp_path)
-    at = AppTest.from_file(str(ROOT / "pages" / "import_model.py"), default_timeout=60)
-    at.run()
-    at.file_uploader(key="import_file").set_value(("hand.h5", path.read_bytes(),
-                                                   "application/x-hdf5"))
-    at.run()
-    assert not at.exception and not at.error
-    model, card = checkpoints.load(at.session_state["active_model_request"])
-    assert card["tasks"]["names"] == ["Dev", "Hk"] and model.registry_name == "deepstarr"
-    monkeypatch.setattr(ui, "MAX_IMPORT_UPLOAD_MB", 0)
-    at = AppTest.from_file(str(ROOT / "pages" / "import_model.py"), default_timeout=60)
-    at.run()
-    at.file_uploader(key="import_file").set_value(("hand.h5", path.read_bytes(),
-                                                   "application/x-hdf5"))
-    at.run()
-    assert not at.exception
-    assert "hand.h5 is" in at.error[0].value and "the limit here is 0 MB" in at.error[0].value

@@ -7,11 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from regviz import checkpoints, jobs
-from regviz.dataset import Dataset, random_splits
+from regviz import checkpoints
+from regviz.data import Dataset, random_splits
 from regviz.errors import ModelConfigError
-from regviz.jobs import JobError, JobManager, JobSpec, get_manager
-from regviz.training import TrainConfig
+from regviz.training import JobError, JobManager, JobSpec, TrainConfig, get_manager, jobs
 
 
 def spec(**kw):
@@ -49,8 +48,8 @@ def test_finished_job_writes_checkpoint_and_keeps_history(tmp_path):
     folder = tmp_path / st.checkpoint.split("/")[-1]
     assert str(folder) == st.checkpoint and folder.name.startswith("deepbind-tf-binding-")
     _, card = checkpoints.load(folder)
-    assert card["training"]["steps"] == 10 and card["device"].startswith("CPU")
-    assert card["metrics"]["test"] == st.report.test_metrics  # JSON keeps floats exactly
+    assert card.training["steps"] == 10 and card.device.startswith("CPU")
+    assert card.metrics["test"] == st.report.test_metrics  # JSON keeps floats exactly
     assert [p for p, _ in checkpoints.list_checkpoints(tmp_path)] == [folder]
 
 

@@ -7,8 +7,15 @@ import pytest
 
 from regviz.errors import InputFormatError, RegvizWarning, SequenceError
 from regviz.sequence import (
-    decode, dinucleotide_shuffle, gc_content, one_hot, parse_fasta_bytes,
-    parse_sequences, random_sequences, records_table, reverse_complement,
+    decode,
+    dinucleotide_shuffle,
+    gc_content,
+    one_hot,
+    parse_fasta_bytes,
+    parse_sequences,
+    random_sequences,
+    records_table,
+    reverse_complement,
 )
 
 

@@ -7,24 +7,22 @@ import math
 import numpy as np
 import pytest
 
-from regviz import cards, checkpoints, metrics, shipped
+from regviz import checkpoints
+from regviz.training import metrics, shipped
+from support import CHECKPOINTS, shipped_checkpoint
 
 NAMES = [r.name for r in shipped.RECIPES]
 
 
 @pytest.fixture(scope="module", params=NAMES)
 def loaded(request):
-    folder = shipped.ROOT / request.param
-    if not folder.is_dir():
-        pytest.fail(f"shipped checkpoint {folder} is missing: run python -m regviz.shipped "
-                    f"--only {request.param}")
-    model, card = checkpoints.load(folder)
+    model, card = checkpoints.load(shipped_checkpoint(request.param))
     return request.param, model, card
 
 
 def test_every_checkpoint_is_small_and_safetensors_only(loaded):
     name, _, _ = loaded
-    folder = shipped.ROOT / name
+    folder = CHECKPOINTS / name
     files = sorted(p.name for p in folder.iterdir())
     assert files == ["card.json", "model.safetensors"]
     assert (folder / "model.safetensors").stat().st_size < 5 * 2**20
@@ -33,20 +31,20 @@ def test_every_checkpoint_is_small_and_safetensors_only(loaded):
 def test_card_names_its_recipe_and_dataset(loaded):
     name, model, card = loaded
     recipe = shipped.get_recipe(name)
-    assert card["registry_name"] == recipe.model == model.registry_name
-    assert card["dataset"]["name"] == recipe.dataset
-    assert card["dataset"]["recipe"]["kwargs"]["n"] == recipe.n
-    assert card["training"]["note"] == recipe.note
-    assert card["dataset"]["motifs"], "synthetic cards list their planted motifs"
+    assert card.registry_name == recipe.model == model.registry_name
+    assert card.dataset.name == recipe.dataset
+    assert card.dataset.recipe["kwargs"]["n"] == recipe.n
+    assert card.training["note"] == recipe.note
+    assert card.dataset.motifs, "synthetic cards list their planted motifs"
 
 
 def test_checkpoint_matches_its_card_on_the_regenerated_test_split(loaded):
     name, model, card = loaded
-    dataset = cards.dataset_from_card(card)
+    dataset = checkpoints.dataset_from_card(card)
     test = np.sort(np.asarray(dataset.splits["test"], dtype="<i8"))
-    assert hashlib.sha256(test.tobytes()).hexdigest() == card["dataset"]["test_indices_sha256"]
+    assert hashlib.sha256(test.tobytes()).hexdigest() == card.dataset.test_indices_sha256
     got = metrics.evaluate(model, dataset, "test")
-    want = card["metrics"]["test"]
+    want = card.metrics["test"]
     key = metrics.primary_metric(dataset.task_kind)
     assert got[key] == pytest.approx(want[key], abs=1e-3)
     for task, values in want["tasks"].items():
@@ -72,21 +70,21 @@ FLOORS = {
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_shipped_models_reach_their_stated_quality(name):
     key, floor = FLOORS[name]
-    assert checkpoints.read_card(shipped.ROOT / name)["metrics"]["test"][key] >= floor
+    assert checkpoints.read_card(CHECKPOINTS / name).metrics["test"][key] >= floor
 
 
 def test_shipped_basset_learns_every_chromatin_rule():
     # single motif, AND, homotypic cluster, two spacing rules, repressor: each task learned
     # (with the published dense layers and a plain mean of the losses, liver, stem and
     # erythroid stayed at 0.50; see benchmarks/bench_learnability.py --train)
-    tasks = checkpoints.read_card(shipped.ROOT / "chromatin-multitask_basset")["metrics"][
+    tasks = checkpoints.read_card(CHECKPOINTS / "chromatin-multitask_basset").metrics[
         "test"]["tasks"]
     assert len(tasks) == 6
     assert all(v["auroc"] > 0.9 for v in tasks.values()), tasks
 
 
 def _test_auroc(name):
-    return checkpoints.read_card(shipped.ROOT / name)["metrics"]["test"]["auroc_mean"]
+    return checkpoints.read_card(CHECKPOINTS / name).metrics["test"]["auroc_mean"]
 
 
 def test_long_range_lesson_dilation_reaches_what_a_plain_cnn_cannot():

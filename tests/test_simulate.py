@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from regviz import motifs, simulate
-from regviz.dataset import Dataset
+from regviz.data import Dataset
 from regviz.errors import DataFormatError
 from regviz.sequence import one_hot, reverse_complement
 

@@ -1,8 +1,6 @@
 """In-silico motif experiments: exact terms on hand-built models, planted grammar recovered."""
 
-import os
 import threading
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,11 +8,13 @@ import pytest
 import torch
 from torch import nn
 
-from regviz import sequence, simulate, spacing
-from regviz import simulate_grammar as G
+from regviz import checkpoints, sequence, simulate, spacing
 from regviz.errors import ExperimentError, MotifError
 from regviz.motifs import jaspar, sample_instances
 from regviz.plotting import spacing as spacing_plots
+from regviz.simulate import engine as G
+from regviz.simulate import rules
+from support import shipped_checkpoint
 
 SITE_A, SITE_B = "GATTACAGGC", "CCTTGAACGT"
 W_A = {"+": 0.8, "-": 0.5}
@@ -189,7 +189,7 @@ class GrammarOracle(nn.Module):
         for i, k, j, s in found:
             inst.motif[i, fill[i]], inst.start[i, fill[i]], inst.strand[i, fill[i]] = k, j, s
             fill[i] += 1
-        return torch.from_numpy(G.activity(self.g, inst)).float()
+        return torch.from_numpy(rules.activity(self.g, inst)).float()
 
 
 def test_planted_column_matches_an_exact_grammar_model():
@@ -229,22 +229,11 @@ def test_infer_mode_reads_each_planted_kind(kind, mode, phased):
 
 # ---------------------------------------------------------------- the shipped model
 
-# REGVIZ_TEST_CHECKPOINTS=/some/root runs the model tests on root/enhancer-activity_deepstarr
-CKPT = (Path(os.environ["REGVIZ_TEST_CHECKPOINTS"]) / "enhancer-activity_deepstarr"
-        if os.environ.get("REGVIZ_TEST_CHECKPOINTS") else None)
-
-
 @pytest.fixture(scope="module")
 def shipped_curves():
-    from regviz import cards, checkpoints, shipped
-
-    folder = CKPT or shipped.ROOT / "enhancer-activity_deepstarr"
-    if not (folder / "model.safetensors").exists():
-        pytest.skip(f"no shipped checkpoint at {folder} (python -m regviz.shipped --only "
-                    "enhancer-activity_deepstarr)")
     torch.set_num_threads(2)
-    model, card = checkpoints.load(folder)
-    ds = cards.dataset_from_card(card)
+    model, card = checkpoints.load(shipped_checkpoint("enhancer-activity_deepstarr"))
+    ds = checkpoints.dataset_from_card(card)
     grammar = ds.grammar
     bgs = spacing.make_backgrounds([ds.seqs[i] for i in ds.splits["test"]], 12, "shuffle", 0)
     out = {}
@@ -279,53 +268,6 @@ def test_spacing_figure_draws_bands_and_planted_truth():
     dashed = [t for t in fig.data if t.line.dash == "dash"]
     assert len(dashed) == 4 and len([t for t in fig.data if t.fill == "toself"]) == 4
     assert "deepstarr" in fig.layout.title.text
-
-
-def test_page_runs_the_default_pair(monkeypatch, tmp_path):
-    from streamlit.testing.v1 import AppTest
-
-    from regviz import shipped
-
-    folder = CKPT or shipped.ROOT / "enhancer-activity_deepstarr"
-    if not (folder / "model.safetensors").exists():
-        pytest.skip(f"no shipped checkpoint at {folder}")
-    from regviz import ui
-
-    monkeypatch.setenv("REGVIZ_CACHE", str(tmp_path))  # the "uploaded" root holds a link
-    (tmp_path / "checkpoints").mkdir()
-    link = tmp_path / "checkpoints" / "spacing-test"
-    link.symlink_to(folder.resolve())
-    label = next(k for k, v in ui.available_models().items() if Path(v) == link)
-
-    def run_small_default():
-        """A new session's page with 3 backgrounds and gaps 0-20, after Run experiment."""
-        page = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" /
-                                     "spacing.py"), default_timeout=120)
-        page.session_state["active_model"] = label
-        page.run()
-        assert not page.exception and not page.error
-        assert page.selectbox(key="sp_preset").value.startswith("GATA-twist")
-        page.number_input(key="sp_nbg").set_value(3)
-        page.number_input(key="sp_max").set_value(20)
-        return page.button(key="sp_run").click().run()
-
-    at = run_small_default()
-    assert not at.exception and not at.error
-    assert "Inferred mode" in " ".join(m.value for m in at.markdown)
-    table = at.dataframe[0].value
-    assert len(table) == 2 * 21 * 4 and table["planted"].notna().all()
-    at.button(key="sp_single").click().run()
-    assert not at.exception and not at.error
-    assert len(at.get("plotly_chart")) == 4  # spacing, joint, position, copy number
-    # a first-layer filter's PWM as motif A
-    at.text_input(key=at.text_input[0].key).set_value("filter 3")
-    at.button(key="sp_run").click().run()
-    assert not at.exception and not at.error
-    assert "A = filter 3" in " ".join(c.value for c in at.caption)
-    # the same experiment again, as a second visitor would: the kept result, no replay error
-    again = run_small_default()
-    assert not again.exception and not again.error, again.exception or again.error
-    assert again.dataframe[0].value.equals(table)
 
 
 def test_filter_site_is_the_core_of_that_filters_pwm():

@@ -13,12 +13,19 @@ import pytest
 import torch
 from torch import nn
 
-from regviz import checkpoints, devices, metrics, models, sequence
-from regviz.dataset import Dataset, random_splits
-from regviz.jobs import build_for_dataset
+from regviz import checkpoints, devices, models, sequence
+from regviz.data import Dataset, random_splits
 from regviz.simulate import make_dataset
-from regviz.training import (TrainConfig, TrainConfigError, TrainingFailed, evaluate,
-                             reverse_complement_batch, train)
+from regviz.training import (
+    TrainConfig,
+    TrainConfigError,
+    TrainingFailed,
+    build_for_dataset,
+    evaluate,
+    metrics,
+    train,
+)
+from regviz.training.loop import reverse_complement_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -256,18 +263,18 @@ def test_cli_writes_a_loadable_checkpoint(tmp_path, capsys):
     assert proc.returncode == 0, proc.stderr
     assert f"checkpoint: {out}" in proc.stdout and "test: auroc_mean" in proc.stdout
     model, card = checkpoints.load(out)
-    assert card["registry_name"] == "deepbind" and card["config"]["n_filters"] == 4
-    assert card["dataset"]["recipe"]["kwargs"] == {"name": "tf-binding", "n": 500, "seed": 0,
+    assert card.registry_name == "deepbind" and card.config["n_filters"] == 4
+    assert card.dataset.recipe["kwargs"] == {"name": "tf-binding", "n": 500, "seed": 0,
                                                    "noise": True}
-    assert card["training"]["epochs"] == 1 and card["training"]["steps"] == 7
-    assert card["training"]["lr_plateau"] == 2 and card["training"]["task_balance"] == 2.0
-    assert card["training"]["loss"] == "BCEWithLogitsLoss, task-balanced (power 2)"
-    again = make_dataset(**card["dataset"]["recipe"]["kwargs"])  # the recipe regenerates
+    assert card.training["epochs"] == 1 and card.training["steps"] == 7
+    assert card.training["lr_plateau"] == 2 and card.training["task_balance"] == 2.0
+    assert card.training["loss"] == "BCEWithLogitsLoss, task-balanced (power 2)"
+    again = make_dataset(**card.synthetic_kwargs())  # the recipe regenerates
     test = np.sort(again.splits["test"]).astype("<i8")
-    assert hashlib.sha256(test.tobytes()).hexdigest() == card["dataset"]["test_indices_sha256"]
+    assert hashlib.sha256(test.tobytes()).hexdigest() == card.dataset.test_indices_sha256
     assert evaluate(model, again, "test")["auroc_mean"] == pytest.approx(
-        card["metrics"]["test"]["auroc_mean"], abs=1e-6)
-    from regviz.train import main
+        card.metrics["test"]["auroc_mean"], abs=1e-6)
+    from regviz.cli.train import main
 
     assert main(["deepbind", "no-such-set"]) == 2  # bad input: exit status 2, one line
     assert "error: Unknown dataset 'no-such-set'" in capsys.readouterr().err

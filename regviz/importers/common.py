@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+from regviz.checkpoints import Card, Tasks, make_card
 from regviz.errors import ImportFormatError
 
 #: leading bytes -> what a user would call that file
@@ -66,17 +68,14 @@ def read_source(source, label: str | None, max_bytes: int) -> tuple[bytes, str]:
 
 
 def card_for(model, name: str, task_names: list, how_to_read: str, source: dict,
-             encoding: str) -> dict:
+             encoding: str) -> Card:
     """A checkpoint card for an imported model (no dataset, no training, no metrics).
 
-    ``source`` is ``{"file", "format", "citation", ...}``; `regviz.cards.card_markdown`
-    prints it as "Imported from".
+    ``source`` is ``{"file", "format", "citation", ...}``;
+    `regviz.checkpoints.card_markdown` prints it as "Imported from".
     """
-    from regviz import checkpoints
-
-    card = checkpoints.make_card(model, name=name)
-    card["tasks"] = {"names": list(task_names), "kind": model.config.output_kind}
-    card["outputs"]["how_to_read"] = how_to_read
-    card["input"]["encoding"] = encoding
-    card["source"] = source
-    return card
+    card = make_card(model, name=name)
+    return card.replace(tasks=Tasks(tuple(task_names), model.config.output_kind),
+                        outputs=dataclasses.replace(card.outputs, how_to_read=how_to_read),
+                        input=dataclasses.replace(card.input, encoding=encoding),
+                        source=source)

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from regviz import models, sequence
+from regviz import checkpoints, models, sequence
 from regviz.errors import ImportFormatError
 from regviz.models.citations import ALIPANAHI
 
@@ -377,8 +377,6 @@ def import_deepbind(source, folder, input_length: int = 101, label: str | None =
     -------
     (model, card)
     """
-    from regviz import checkpoints
-
     params = read_params(source, label)
     info = database_info(source if isinstance(source, (str, Path)) else None, params.model_id)
     model = build_model(params, input_length)

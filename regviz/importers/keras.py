@@ -25,16 +25,17 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import h5py
 import numpy as np
 import torch
 
-from regviz import models
+from regviz import checkpoints, models
 from regviz.errors import ImportFormatError
 from regviz.models.citations import DEALMEIDA
+from regviz.models.convnets import DeepSTARRConfig
 
 from .common import card_for, describe_bytes, read_source
-from .keras_graph import (Layer, layers_from_config, scalar, parse_chain, settings_for,
-                          task_names_of)
+from .keras_graph import Layer, layers_from_config, parse_chain, scalar, settings_for, task_names_of
 
 MAX_BYTES = 512 * 2**20
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -108,8 +109,6 @@ def _need(weights: dict, layer: Layer, key: str, shape: tuple, label: str) -> np
 
 
 def _open_h5(data: bytes, label: str):
-    import h5py
-
     if not data.startswith(HDF5_MAGIC):
         raise _bad(label, f"is not a Keras HDF5 (.h5) file. Found {describe_bytes(data)} "
                           f"instead." + (" Keras 3 '.keras' files are zip archives: re-save "
@@ -244,9 +243,6 @@ def import_keras(source, folder, config_json=None, label: str | None = None,
     the DeepSTARR citation, and says whether the layers equal the published
     DeepSTARR architecture (the `deepstarr` "paper" preset).
     """
-    from regviz import checkpoints
-    from regviz.models.convnets import DeepSTARRConfig
-
     spec = read_keras(source, config_json=config_json, label=label)
     model = build_model(spec)
     paper = DeepSTARRConfig.PRESETS["paper"]

@@ -7,17 +7,13 @@ No model calls.
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .core import PALETTE
-
-BASES = "ACGT"
-BASE_COLORS = {"A": "#109648", "C": "#255C99", "G": "#F7B32B", "T": "#D62839"}
+from .figures import BASE_COLORS, BASES, draw_logo, new_figure
 
 
 def _sites(annotations: pd.DataFrame | None) -> pd.DataFrame:
@@ -108,14 +104,6 @@ def ism_heatmap(ism: np.ndarray, seq: str, title: str = "In-silico mutagenesis",
     return fig
 
 
-def logo_matrix(attributions: np.ndarray, start: int = 0, end: int | None = None) -> pd.DataFrame:
-    """``(4, L)`` attributions -> logomaker matrix (rows = 1-based positions, cols ACGT)."""
-    A = np.asarray(attributions, dtype=float)[:4]
-    end = A.shape[1] if end is None else end
-    return pd.DataFrame(A[:, start:end].T, columns=list(BASES),
-                        index=pd.RangeIndex(start + 1, end + 1, name="position"))
-
-
 def logo_figure(attributions: np.ndarray, start: int = 0, end: int | None = None,
                 title: str = "", width: float | None = None):
     """Attribution logo of positions [start, end) (0-based) as a matplotlib Figure.
@@ -123,31 +111,14 @@ def logo_figure(attributions: np.ndarray, start: int = 0, end: int | None = None
     Letters are scaled by their attribution (negative values below the axis); x ticks
     are 1-based positions.
     """
-    import logomaker
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    mat = logo_matrix(attributions, start, end)
-    fig, ax = plt.subplots(figsize=(width or max(4.0, min(0.18 * len(mat), 24.0)), 2.2))
-    logomaker.Logo(mat, ax=ax, color_scheme=BASE_COLORS, flip_below=False)
-    ax.axhline(0, color="black", linewidth=0.5)
+    A = np.asarray(attributions, dtype=float)[:4]
+    end = A.shape[1] if end is None else end
+    fig, ax = new_figure(width or max(4.0, min(0.18 * (end - start), 24.0)), 2.2)
+    draw_logo(ax, A[:, start:end], start=start + 1, title=title, ylabel="attribution")
     ax.set_xlabel("position (bp, 1-based)")
-    ax.set_ylabel("attribution")
-    ax.set_title(title)
     fig.tight_layout()
     return fig
 
-
-def figure_png(fig, dpi: int = 150) -> bytes:
-    """PNG bytes of a matplotlib figure (for a download button); closes the figure."""
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    plt.close(fig)
-    return buf.getvalue()
 
 
 def scores_figure(table: pd.DataFrame, title: str = "Ground truth: planted-motif positions"):

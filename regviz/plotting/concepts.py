@@ -6,26 +6,12 @@ Positions shown are 1-based.
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from .core import PALETTE, _layout
-
-BASE_COLORS = {"A": "#2ca02c", "C": "#1f77b4", "G": "#ff7f0e", "T": "#d62728"}
-
-
-def figure_png(fig, dpi: int = 150, close: bool = False) -> bytes:
-    """A matplotlib figure as PNG bytes (for download buttons); ``close`` frees it."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    if close:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-    return buf.getvalue()
+from .figures import draw_logo, new_figure
 
 
 def matrix_logos_figure(matrices: dict, title: str = ""):
@@ -42,23 +28,12 @@ def matrix_logos_figure(matrices: dict, title: str = ""):
     matplotlib.figure.Figure with three panels: probabilities (0-1), log2 odds
     (letters above 0 favoured, below 0 disfavoured), and the logo (f x IC, bits).
     """
-    import logomaker
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     w = matrices["ppm"].shape[1]
-    fig, axes = plt.subplots(3, 1, figsize=(max(4.0, 0.55 * w + 1.5), 5.6), sharex=True)
+    fig, axes = new_figure(max(4.0, 0.55 * w + 1.5), 5.6, 3, 1, sharex=True)
     panels = [("ppm", "PPM: probability"), ("pssm", "PSSM: log2(p / background)"),
               ("heights", "logo: f x IC (bits)")]
     for ax, (key, label) in zip(axes, panels):
-        df = matrices[key].T.reset_index(drop=True)
-        df.index = np.arange(1, w + 1)
-        logomaker.Logo(df, ax=ax, color_scheme=BASE_COLORS, flip_below=False)
-        ax.set_ylabel(label, fontsize=9)
-        ax.axhline(0, color="black", lw=0.6)
-        ax.spines[["top", "right"]].set_visible(False)
+        draw_logo(ax, matrices[key].to_numpy(), start=1, ylabel=label)
     axes[-1].set_xticks(range(1, w + 1))
     axes[-1].set_xlabel("motif position")
     h = matrices["heights"].to_numpy()

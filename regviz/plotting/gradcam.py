@@ -150,8 +150,9 @@ def scan_figure(windows: pd.DataFrame, track, track_start: int, calls=None, plan
             label = f"{chrom}:{r.start + 1:,}-{r.end:,}<br>probability {r.prob:.3f}"
             text += [label, label, None]
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers",
-                                 line=dict(color=color, width=3), marker=dict(size=5), name="window", text=text,
-                                 hoverinfo="text", showlegend=False), row=1, col=1)
+                                 line=dict(color=color, width=3), marker=dict(size=5),
+                                 name="window", text=text, hoverinfo="text", showlegend=False),
+                      row=1, col=1)
     x, y = _downsample(track, track_start)
     fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color=PALETTE[1], width=1.2),
                              name="Grad-CAM", showlegend=False,

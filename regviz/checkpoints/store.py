@@ -1,0 +1,318 @@
+"""Checkpoints: a folder with ``model.safetensors`` (weights) and ``card.json`` (the rest).
+
+The card (`regviz.checkpoints.card.Card`) says what the model is (registry name +
+config, rebuilt with `regviz.models.from_config`), what its outputs mean, what it was
+trained on (for synthetic sets, the recipe that regenerates the data and its test
+split), how, where, and how well it did. Loading never runs code from a file: weights
+are read with safetensors only (never pickle / ``torch.load``), and anything corrupted,
+truncated, foreign or built for another architecture raises a `CheckpointError` that
+names the file and says what is wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import platform
+import struct
+from pathlib import Path
+
+import numpy as np
+import safetensors
+import safetensors.torch
+import torch
+
+import regviz
+from regviz import models
+from regviz.checkpoints.card import (
+    ACTIVATION,
+    ENCODING,
+    HOW_TO_READ,
+    MAX_CARD_BYTES,
+    SCHEMA_VERSION,
+    Card,
+    DataInfo,
+    InputSpec,
+    Outputs,
+    PlantedMotif,
+    Tasks,
+    freeze,
+    thaw,
+)
+from regviz.errors import CheckpointError, RegvizError
+
+WEIGHTS, CARD = "model.safetensors", "card.json"
+PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin")
+SHIPPED_ROOT = Path(__file__).resolve().parents[2] / "checkpoints"
+
+
+def library_versions() -> dict:
+    """Versions written to every card."""
+    return {"regviz": regviz.__version__, "torch": torch.__version__,
+            "numpy": np.__version__, "safetensors": safetensors.__version__,
+            "python": platform.python_version()}
+
+
+def make_card(model, dataset=None, training: dict | None = None, device: str = "",
+              duration_s: float | None = None, test_metrics: dict | None = None,
+              valid_metrics: dict | None = None, recipe: dict | None = None,
+              name: str | None = None) -> Card:
+    """A complete card for a trained zoo model (`regviz.checkpoints.save` sets the model
+    fields again anyway).
+
+    Parameters
+    ----------
+    model : RegvizModel
+    dataset : regviz.data.Dataset, optional
+        Names the tasks and, with ``recipe``, how to regenerate the data.
+    training : dict, optional
+        Training settings and outcome (TrainConfig fields, epochs run, ...).
+    recipe : dict, optional
+        For synthetic sets: ``{"function": "regviz.simulate.make_dataset", "kwargs":
+        {...}}`` such that calling it rebuilds the same dataset.
+    """
+    cfg = dataclasses.asdict(model.config)
+    kind = cfg.get("output_kind", "binary")
+    data = None
+    if dataset is not None:
+        meta = dataset.meta or {}
+        test = np.sort(np.asarray(dataset.splits.get("test", []), dtype="<i8"))
+        motifs = meta.get("motifs")
+        data = DataInfo(
+            name=dataset.name, n=len(dataset), length=dataset.length, seed=freeze(meta.get("seed")),
+            generator_version=freeze(meta.get("generator_version")),
+            source="synthetic" if recipe else meta.get("source", "user"), recipe=freeze(recipe),
+            splits=freeze({k: len(v) for k, v in dataset.splits.items()}),
+            test_indices_sha256=hashlib.sha256(test.tobytes()).hexdigest(),  # int64 LE
+            ground_truth=("regenerate with recipe; annotations and grammar travel with the "
+                          "dataset" if recipe else None),
+            label_means=freeze(meta.get("label_means")), description=meta.get("description"),
+            motifs=None if motifs is None else tuple(PlantedMotif(m["key"], m["id"], m["name"])
+                                                     for m in motifs))
+    return Card(
+        registry_name=model.registry_name, config=freeze(cfg), name=name,
+        created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        tasks=Tasks(tuple(dataset.task_names) if dataset is not None else
+                    tuple(f"output_{i}" for i in range(cfg.get("n_outputs", 1))),
+                    dataset.task_kind if dataset is not None else kind),
+        outputs=Outputs(kind, ACTIVATION.get(kind, "none"), HOW_TO_READ.get(kind, "")),
+        input=InputSpec(cfg.get("input_length"), int(getattr(model.config, "in_channels", 4)),
+                        ENCODING, tuple(dataset.track_names) if dataset is not None else ()),
+        dataset=data, training=freeze(training), device=device,
+        duration_s=None if duration_s is None else round(float(duration_s), 3),
+        metrics=freeze({"valid_best": valid_metrics, "test": test_metrics}),
+        versions=freeze(library_versions()))
+
+
+def save(model, card: Card | dict | None, folder) -> Path:
+    """Write ``model.safetensors`` and ``card.json`` into ``folder`` (created if needed).
+
+    The card's model fields (schema_version, registry_name, config, versions)
+    are always taken from ``model``, so a card can never describe other weights.
+    A plain dict is read as a card first (`Card.from_dict`). Returns the folder.
+    """
+    if not hasattr(model, "registry_name") or not hasattr(model, "config"):
+        raise CheckpointError(f"save: model must be a regviz zoo model (with .registry_name "
+                              f"and .config). Got {type(model).__name__} instead.")
+    base = {"schema_version": SCHEMA_VERSION, "registry_name": model.registry_name,
+            "config": dataclasses.asdict(model.config)}
+    if not isinstance(card, Card):
+        card = Card.from_dict(thaw(freeze({**(card or {}), **base})), "save: card")
+    card = card.replace(schema_version=SCHEMA_VERSION, registry_name=model.registry_name,
+                        config=base["config"], versions=card.versions or library_versions())
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
+    tmp = folder / (WEIGHTS + ".tmp")
+    safetensors.torch.save_file(state, str(tmp), metadata={"format": "pt",
+                                                           "regviz_schema": str(SCHEMA_VERSION)})
+    tmp.replace(folder / WEIGHTS)
+    tmp = folder / (CARD + ".tmp")
+    tmp.write_text(json.dumps(card.to_dict(), indent=2) + "\n")
+    tmp.replace(folder / CARD)
+    return folder
+
+
+def read_card(folder) -> Card:
+    """The parsed, checked ``card.json`` of a checkpoint folder (weights are not read).
+
+    Files over `MAX_CARD_BYTES` are refused unread; every field is checked by
+    `Card.from_dict` (types, sizes, nesting depth).
+    """
+    folder = Path(folder)
+    path = folder / CARD
+    where = f"{CARD} in {folder}"
+    if not path.is_file():
+        raise CheckpointError(f"{folder} has no {CARD}; a regviz checkpoint folder holds "
+                              f"{WEIGHTS} and {CARD}.")
+    size = path.stat().st_size
+    if size > MAX_CARD_BYTES:
+        raise CheckpointError(f"{where}: {size:,} bytes; a card is at most "
+                              f"{MAX_CARD_BYTES:,} bytes.")
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise CheckpointError(f"{where}: not a text file.") from None
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{where}: not valid JSON (line {exc.lineno}, "
+                              f"column {exc.colno}: {exc.msg}).") from None
+    except RecursionError:
+        raise CheckpointError(f"{where}: nested too deep to read.") from None
+    return Card.from_dict(data, where)
+
+
+def summarize(card: Card) -> dict:
+    """The few card fields a model picker shows."""
+    test = card.test_metrics
+    headline = {k: test[k] for k in ("auroc_mean", "auprc_mean", "pearson_mean",
+                                     "spearman_mean") if k in test}
+    return {"name": card.name, "registry_name": card.registry_name,
+            "preset": card.config.get("preset"), "input_length": card.input_length,
+            "output_kind": card.output_kind, "tasks": list(card.task_names),
+            "dataset": card.dataset.name if card.dataset is not None else None,
+            "test": headline, "created": card.created, "error": None}
+
+
+def pickle_error(path: Path) -> CheckpointError:
+    return CheckpointError(
+        f"{path} is a PyTorch pickle; regviz only loads safetensors because pickles can run "
+        "code. Convert it where you trust it: load it with torch.load, then call "
+        "regviz.checkpoints.save(model, card, folder).")
+
+
+def looks_like_pickle(head: bytes) -> bool:
+    # torch.save zip archives start with PK; raw pickles with protocol marker 0x80.
+    # A safetensors file (8-byte header length, then the JSON header "{...") is not a
+    # pickle even when its header length's low byte happens to be 0x80.
+    if len(head) >= 9 and head[8:9] == b"{":
+        return False
+    return head[:4] == b"PK\x03\x04" or (len(head) >= 2 and head[0] == 0x80 and head[1] <= 5)
+
+
+def _read_weights(folder: Path) -> dict:
+    path = folder / WEIGHTS
+    if not path.is_file():
+        for suffix in PICKLE_SUFFIXES:
+            for other in sorted(folder.glob(f"*{suffix}")):
+                raise pickle_error(other)
+        raise CheckpointError(f"{folder} has no {WEIGHTS}; a regviz checkpoint folder holds "
+                              f"{WEIGHTS} and {CARD}.")
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    if looks_like_pickle(head):
+        raise pickle_error(path)
+    bad = f"{WEIGHTS} in {folder}: truncated or not a safetensors file"
+    if size < 8:
+        raise CheckpointError(f"{bad} ({size} bytes).")
+    (header_len,) = struct.unpack("<Q", head[:8])
+    if header_len > size - 8 or head[8:9] != b"{":
+        raise CheckpointError(f"{bad} (its header says {header_len} bytes of metadata, "
+                              f"the file has {size}).")
+    try:
+        return safetensors.torch.load_file(str(path), device="cpu")
+    except Exception as exc:  # safetensors raises its own error types
+        raise CheckpointError(f"{bad} ({exc}).") from None
+
+
+def _describe(name: str, cfg: dict) -> str:
+    keys = ("preset", "input_length", "n_outputs", "output_kind")
+    return f"{name}(" + ", ".join(f"{k}={cfg[k]!r}" for k in keys if k in cfg) + ")"
+
+
+def _check_fit(model, weights: dict, folder: Path, name: str, cfg: dict) -> None:
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in weights]
+    unexpected = [k for k in weights if k not in expected]
+    shapes = [f"{k} is {tuple(weights[k].shape)} in the file but {tuple(v.shape)} in the model"
+              for k, v in expected.items() if k in weights and weights[k].shape != v.shape]
+    problems = []
+    for label, items in (("missing", missing), ("unexpected", unexpected), ("shape", shapes)):
+        if items:
+            more = f" (+{len(items) - 5} more)" if len(items) > 5 else ""
+            problems.append(f"{label} {', '.join(items[:5])}{more}")
+    if problems:
+        raise CheckpointError(f"weights in {folder} do not fit {_describe(name, cfg)}: "
+                              + "; ".join(problems) + ".")
+    for k, v in weights.items():
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            raise CheckpointError(f"{WEIGHTS} in {folder}: tensor {k} holds NaN or infinite "
+                                  "values; the file is corrupted or training diverged.")
+
+
+def load(folder, device="cpu"):
+    """Rebuild a model from a checkpoint folder.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder (or its ``model.safetensors`` / ``card.json``).
+    device : str or torch.device
+        Where to put the model (default CPU).
+
+    Returns
+    -------
+    (model, card) : (RegvizModel in eval mode, Card)
+
+    Raises
+    ------
+    CheckpointError
+        Missing folder/files, a pickle, a bad card, truncated or foreign weights,
+        or weights that do not fit the architecture the card names.
+    """
+    folder = Path(folder)
+    if folder.is_file():
+        with open(folder, "rb") as handle:
+            head = handle.read(16)
+        if folder.suffix.lower() == ".zip":
+            raise CheckpointError(f"{folder} is a zip archive; unpack it with "
+                                  "regviz.checkpoints.load_zip(path, extract_to).")
+        if folder.suffix.lower() in PICKLE_SUFFIXES or looks_like_pickle(head):
+            raise pickle_error(folder)
+        folder = folder.parent
+    if not folder.is_dir():
+        raise CheckpointError(f"Checkpoint folder {folder} does not exist.")
+    card = read_card(folder)
+    weights = _read_weights(folder)
+    name, cfg = card.registry_name, card.config_dict()
+    try:
+        model = models.from_config(name, cfg)
+    except (RegvizError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{CARD} in {folder}: cannot rebuild {name!r} from its config: "
+                              f"{exc}") from None
+    _check_fit(model, weights, folder, name, cfg)
+    model.load_state_dict(weights, strict=True)
+    return model.to(device).eval(), card
+
+
+def list_checkpoints(root="checkpoints") -> list:
+    """Checkpoint folders under ``root`` (itself and its subfolders, two levels deep).
+
+    Parameters
+    ----------
+    root : str, Path, or list of them
+
+    Returns
+    -------
+    list of (Path, dict)
+        Sorted by path; the dict is `summarize`'s, or ``{"error": message, ...}``
+        for a folder whose card cannot be read (weights are not opened).
+    """
+    roots = [root] if isinstance(root, (str, Path)) else list(root)
+    found = set()
+    for r in roots:
+        r = Path(r)
+        if r.is_dir():
+            found.update(p.parent for pattern in (CARD, f"*/{CARD}", f"*/*/{CARD}")
+                         for p in r.glob(pattern))
+    out = []
+    for folder in sorted(found):
+        try:
+            out.append((folder, summarize(read_card(folder))))
+        except Exception as exc:  # noqa: BLE001 - one bad folder must not hide the others
+            message = str(exc) if isinstance(exc, RegvizError) else (
+                f"{folder}: unreadable ({type(exc).__name__}: {exc})")
+            out.append((folder, {"name": folder.name, "registry_name": None, "error": message}))
+    return out

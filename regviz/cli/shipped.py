@@ -1,0 +1,50 @@
+"""``regviz-shipped`` (``python -m regviz.shipped``): regenerate the shipped checkpoints.
+
+    regviz-shipped                            # every recipe into checkpoints/
+    regviz-shipped --only tf-binding_deepbind --out /tmp/ck
+    regviz-shipped --list
+
+The recipes are in `regviz.training.shipped`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from regviz.checkpoints import SHIPPED_ROOT
+from regviz.training.shipped import RECIPES, RECIPES_BY_NAME, get_recipe, regenerate
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="regviz-shipped",
+                                description="Regenerate the shipped checkpoints.")
+    p.add_argument("--only", nargs="*", default=None, help="recipe names (default: all)")
+    p.add_argument("--out", default=str(SHIPPED_ROOT), help="root folder (default: checkpoints/)")
+    p.add_argument("--list", action="store_true", help="list recipes and exit")
+    args = p.parse_args(argv)
+    if args.list:
+        for r in RECIPES:
+            print(f"{r.name:32s} {r.model:14s} {r.dataset:20s} n={r.n} epochs<={r.epochs}")
+        return 0
+    names = args.only or list(RECIPES_BY_NAME)
+    total = time.perf_counter()
+    for name in names:
+        recipe = get_recipe(name)
+        start = time.perf_counter()
+        final = None
+        for report in regenerate(recipe, args.out):
+            if report.phase in ("start", "validate"):
+                print(f"[{name}] {report.message}", flush=True)
+            final = report
+        test = final.test_metrics or {}
+        head = {k: round(v, 4) for k, v in test.items()
+                if k in ("auroc_mean", "auprc_mean", "pearson_mean", "spearman_mean")}
+        print(f"[{name}] done in {time.perf_counter() - start:.0f} s: test {head}", flush=True)
+    print(f"all done in {time.perf_counter() - total:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The whole filter analysis in one call (what the Filters page and the benchmark run),
+and the sequences it runs on by default."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from torch import nn
+
+from regviz import simulate
+from regviz.checkpoints import Card
+from regviz.filters.influence import filter_influence
+from regviz.filters.match import best_matches, match_filters, planted_recovery
+from regviz.filters.pwms import filter_pwms, first_layer
+from regviz.sequence import one_hot, random_sequences
+
+
+def analyze_filters(model: nn.Module, X, rule: str = "basset", threshold: float = 0.5,
+                    database: str = "JASPAR2024 CORE vertebrates", planted=None,
+                    max_influence_sequences: int | None = 500, task_names=None,
+                    progress=None, **match_options) -> dict:
+    """The whole analysis: PWMs, JASPAR matches, influence, and a summary.
+
+    Parameters
+    ----------
+    model, X, rule, threshold
+        As in :func:`filter_pwms`.
+    database : str
+        As in :func:`match_filters`.
+    planted : list of dict or Motif, optional
+        Planted motifs of a synthetic set (``card["dataset"]["motifs"]``).
+    max_influence_sequences, task_names
+        As in :func:`filter_influence` (``max_sequences``).
+    progress : callable, optional
+        ``progress(fraction, message)``.
+    **match_options
+        Passed to :func:`match_filters`.
+
+    Returns
+    -------
+    dict
+        ``filters`` (list of FilterMotif), ``matches`` (match table, query =
+        position in ``filters``), ``best`` (one row per kept filter, with its
+        influence), ``influence`` (all filters), ``recovery`` (DataFrame or
+        None), ``summary`` (dict of counts).
+    """
+    def say(frac, msg):
+        if progress is not None:
+            progress(frac, msg)
+
+    say(0.0, "Collecting the sites that activate each filter")
+    fms = filter_pwms(model, X, rule=rule, threshold=threshold)
+    conv, _ = first_layer(model)
+    say(0.2, f"Matching {len(fms)} filter PWMs to {database} with Tomtom (and scrambled nulls)")
+    if fms:
+        table = match_filters(fms, database, **match_options)
+    else:
+        table = pd.DataFrame(columns=["query", "query_name", "rank", "target_id",
+                                      "target_name", "q_value", "significant", "tested"])
+    say(0.6, "Silencing each filter in turn (influence)")
+    infl = filter_influence(model, X, max_sequences=max_influence_sequences,
+                            task_names=task_names,
+                            progress=(lambda d, t: say(0.6 + 0.4 * d / t, "Influence"))
+                            if progress else None)
+    best = best_matches(table) if len(table) else table.copy()
+    if len(best):
+        idx = np.array([fms[q].index for q in best["query"]])
+        best.insert(0, "filter", idx)
+        best["n_sites"] = [fms[q].n_sites for q in best["query"]]
+        best["ic"] = [fms[q].total_ic for q in best["query"]]
+        best = best.merge(infl[["filter", "influence", "rank"]].rename(
+            columns={"rank": "influence_rank"}), on="filter", how="left")
+    recovery = planted_recovery(table, planted) if planted and len(table) else None
+    n_sig = int(best["significant"].sum()) if len(best) else 0
+    summary = {"n_filters": conv.out_channels, "n_kept": len(fms),
+               "n_tested": int(best["tested"].sum()) if len(best) else 0,
+               "n_significant": n_sig, "fraction_annotated": n_sig / conv.out_channels,
+               "database": database, "rule": rule}
+    if recovery is not None:
+        summary.update(n_planted=len(recovery), n_recovered=int(recovery["recovered"].sum()))
+    say(1.0, "Done")
+    return {"filters": fms, "matches": table, "best": best, "influence": infl,
+            "recovery": recovery, "summary": summary}
+
+
+def default_sequences(card: Card, n: int, seed_offset: int = 1000):
+    """``(X (n, 4, L), sequences, where they come from)`` for a model's filter analysis.
+
+    Synthetic models: a fresh draw of ``n`` sequences from the card's generator (its
+    seed + ``seed_offset``: held out from training, planted truth known). Others:
+    random sequences at 42% GC of the model's length (the PWMs then show what random
+    DNA activates best, which is why users should give their own sequences).
+    """
+    kwargs = card.synthetic_kwargs(n, seed_offset)
+    if kwargs is not None:
+        ds = simulate.make_dataset(**kwargs)
+        return one_hot(ds.seqs), ds.seqs, (
+            f"{n:,} fresh sequences from the model's synthetic generator "
+            f"({kwargs['name']}, seed {kwargs['seed']})")
+    seqs = random_sequences(int(n), int(card.input_length), gc=0.42, seed=int(seed_offset))
+    return one_hot(seqs), seqs, (f"{n:,} random sequences (42% GC): this model has no "
+                                 "synthetic data to regenerate")

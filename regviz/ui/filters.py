@@ -1,0 +1,121 @@
+"""The Filters view's cached calls and words: the analysis, logos, one filter's views."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from regviz import filters, motifs
+from regviz.models.citations import KOO2021
+from regviz.plotting import filters as plots
+from regviz.ui import cache
+
+DATABASES = list(filters.DATABASES)
+RULES = {"basset": "Basset", "max_fraction": "0.5 x max (ExplaiNN)", "top_n": "top 100 (EUGENe)"}
+RULE_HELP = "\n\n".join(f"**{k}**: {v}" for k, v in filters.RULE_HELP.items())
+to_meme = filters.to_meme
+TABLE_COLUMNS = ["filter", "target_id", "target_name", "q_value", "p_value", "tomtom_p",
+                 "offset", "strand", "n_sites", "ic", "influence", "influence_rank"]
+Q_VALUE_HELP = (
+    "A filter's **q-value** is the false discovery rate of calling it matched: among "
+    "filters called at q < 0.05, about 5% are expected to match JASPAR only by chance. "
+    "Its p-value asks how often a *scrambled* copy of the filter (same width and "
+    "information per position, bases and positions shuffled) matches something in "
+    "the collection as well as the filter does (past the strongest scrambles, from a "
+    "tail fitted to them); Tomtom's own p-values are not used "
+    "directly because long, mostly flat filters get tiny ones by chance. Flat flanks "
+    "are trimmed first (information < 0.3 bits). q-values are Benjamini-Hochberg "
+    "across filters. A secondary match's q-value is the one it would have as the "
+    "filter's best match.")
+
+
+def default_database(card) -> str:
+    """The smallest JASPAR collection holding the planted motifs (vertebrates otherwise)."""
+    return filters.collection_for(card.planted_motifs) if card.planted_motifs else DATABASES[0]
+
+
+def analysis(folder, rule: str, threshold: float, database: str, n_sequences: int) -> dict:
+    """`regviz.filters.analyze_filters` on the model's default sequences, kept per
+    settings; a progress bar moves while it runs. Adds ``sequences`` and ``source``."""
+    cache.motif_tools_ready()
+
+    def run():
+        bar = st.progress(0.0, "Filter analysis")
+        with cache.using_model(folder) as (model, card):
+            X, seqs, source = filters.default_sequences(card, n_sequences)
+            out = filters.analyze_filters(model, X, rule=rule, threshold=threshold,
+                                          database=database, planted=card.planted_motifs,
+                                          task_names=list(card.task_names),
+                                          progress=lambda f, msg: bar.progress(min(f, 1.0), msg))
+        bar.empty()
+        return {**out, "sequences": seqs, "source": source}
+
+    key = (str(folder), cache.checkpoint_stamp(folder), rule, float(threshold), database,
+           int(n_sequences))
+    return cache.remembered("filters", key, run)
+
+
+def summary_markdown(res: dict, database: str) -> str:
+    """How many filters match JASPAR, and which planted motifs were recovered."""
+    s = res["summary"]
+    line = (f"**{s['n_significant']} of {s['n_filters']} filters match a known motif at "
+            f"q < 0.05** ({s['fraction_annotated']:.0%}; {s['n_kept']} had at least 10 sites, "
+            f"{s['n_tested']} had an informative core to test) in {database}.")
+    if res["recovery"] is not None:
+        rec = res["recovery"]
+        found = ", ".join(rec.loc[rec["recovered"], "name"]) or "none"
+        missed = ", ".join(rec.loc[~rec["recovered"], "name"]) or "none"
+        line += (f" Planted motifs recovered: **{s['n_recovered']} of {s['n_planted']}** "
+                 f"({found}; not recovered: {missed}).")
+    return line
+
+
+def first_layer_note(model) -> str:
+    """Which site rule suits the model's first-layer activation, and why."""
+    first_activation = getattr(model.config, "first_activation", None)
+    if first_activation == "exp":
+        return ("This model's first layer uses an exponential activation ([Koo & Ploenzke "
+                f"2021](https://doi.org/{KOO2021.doi})), which makes its filters learn whole "
+                "motifs. Basset's rule suits it: under the top-100 rule all sites are "
+                "near-exact copies of one consensus, which loses the motif's shape.")
+    return ("This model's first layer uses ReLU: the top-100 rule usually gives it sharper "
+            "PWMs than Basset's." + (" Deep models with small pools also spread a motif over "
+                                    "several ReLU filters; train the same architecture with "
+                                    "'Exponential first layer' (Train page) to compare."
+                                    if first_activation == "relu" else ""))
+
+
+def logo_grid(res: dict, shown):
+    """Logos of the shown filters (rows of the best-match table), titled with their match."""
+    by_index = {f.index: f for f in res["filters"]}
+    titles = [f"filter {r.filter} | " + (f"{r.target_name} {r.target_id} q={r.q_value:.2g}"
+                                         if r.significant else "no match")
+              for r in shown.itertuples()]
+    return plots.logo_grid_figure([by_index[i].heights for i in shown["filter"]], titles)
+
+
+def aligned_logos(res: dict, index: int):
+    """The filter above its best JASPAR match, aligned as Tomtom aligned them; None when
+    it was not tested or matched nothing."""
+    fm = {f.index: f for f in res["filters"]}[index]
+    row = res["best"].set_index("filter").loc[index]
+    if not row["tested"] or not isinstance(row["target_id"], str):
+        return None
+    target = motifs.jaspar(row["target_id"])
+    return plots.aligned_match_figure(
+        fm.heights, motifs.letter_heights(target.ppm()), int(row["offset"]), row["strand"],
+        f"filter {index} ({fm.n_sites} sites)",
+        f"{row['target_name']} {row['target_id']} (q = {row['q_value']:.2g})",
+        core=(int(row["core_start"]), int(row["core_end"])))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def activation(folder: str, stamp: tuple, sequence_text: str, index: int):
+    """One filter's activation along one sequence (`regviz.filters.activation_table`)."""
+    with cache.using_model(folder) as (model, _):
+        return filters.activation_table(model, sequence_text, index)
+
+
+@st.cache_data(max_entries=8, show_spinner="Matching the uploaded motifs with Tomtom...")
+def match_meme_upload(data: bytes, name: str, database: str):
+    """Calibrated JASPAR matches of the motifs in an uploaded MEME file."""
+    return filters.match_filters(motifs.parse_meme(data, name), database)

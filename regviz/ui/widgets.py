@@ -1,0 +1,125 @@
+"""Widgets every page shares: headers, error display, cancel, figures and tables with
+their downloads.
+
+Nothing here does science; it turns finished figures and tables into elements, and
+library errors into messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import streamlit as st
+
+from regviz.errors import RegvizError, RegvizWarning
+from regviz.plotting import figure_png
+
+
+def page_header(title: str, intro: str = "") -> None:
+    """Title and intro of a page."""
+    st.title(title)
+    if intro:
+        st.markdown(intro)
+
+
+@contextlib.contextmanager
+def user_errors(what: str = ""):
+    """Show regviz input errors with st.error and warnings with st.warning.
+
+    Anything else (a bug) is shown with st.exception so the page keeps working.
+    Yields a dict whose "ok" entry is False when an error was shown.
+    """
+    state = {"ok": True}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RegvizWarning)
+        try:
+            yield state
+        except RegvizError as exc:
+            state["ok"] = False
+            st.error(f"{what}{': ' if what else ''}{exc}")
+        except Exception as exc:  # noqa: BLE001 - a bug must not blank the page
+            state["ok"] = False
+            st.error(f"Unexpected error{' in ' + what if what else ''}: {exc}")
+            st.exception(exc)
+    for w in caught:
+        if issubclass(w.category, RegvizWarning):
+            st.warning(str(w.message))
+
+
+def cancel_button(key: str, label: str = "Cancel") -> None:
+    """A button that stops a slow step running in this script run.
+
+    Streamlit stops a running script at its next element update (a progress bar
+    moving) when any widget is used, so clicking this stops the step there;
+    nothing half-done is cached. On the rerun ``st.session_state[key]`` is True
+    (see :func:`cancelled_notice`).
+    """
+    st.button(label, key=key, help="Stops at the next progress update; nothing is kept.")
+
+
+def cancelled_notice(key: str, what: str) -> None:
+    """Say that ``what`` was cancelled when :func:`cancel_button` ``key`` was clicked."""
+    if st.session_state.get(key):
+        st.info(f"{what} was cancelled: nothing from that run was kept.")
+
+
+def progress_bar(label: str):
+    """``(bar, progress)``: a progress bar and a ``progress(done, total)`` that moves it."""
+    bar = st.progress(0.0, text=f"{label}...")
+
+    def progress(done, total):
+        bar.progress(min(done / max(total, 1), 1.0), text=f"{label}: {done:,} of {total:,}")
+
+    return bar, progress
+
+
+def too_big(upload, limit_mb: float) -> bool:
+    """True (and an error shown) when an upload is over ``limit_mb`` megabytes."""
+    if upload.size > limit_mb * 2**20:
+        st.error(f"{upload.name} is {upload.size / 2**20:.1f} MB; the limit here is "
+                 f"{limit_mb:g} MB.")
+        return True
+    return False
+
+
+def download_figure(fig, filename: str, key: str, column=None) -> None:
+    """A download button for a plotly figure as an interactive HTML file (plotly.js from
+    its CDN; the chart's own camera button saves a PNG offline)."""
+    (column or st).download_button("Figure (HTML)", fig.to_html(include_plotlyjs="cdn"),
+                                   filename, "text/html", key=key)
+
+
+def plotly_figure(fig, filename: str, key: str, column=None) -> None:
+    """A plotly figure with its HTML download below it."""
+    where = column or st
+    where.plotly_chart(fig, width="stretch", key=key)
+    download_figure(fig, filename, key=f"{key}_dl", column=column)
+
+
+def matplotlib_figure(fig, filename: str, key: str, label: str = "Figure (PNG)",
+                      column=None) -> None:
+    """A matplotlib figure (a logo) with its PNG download below it."""
+    where = column or st
+    where.pyplot(fig, width="content")
+    where.download_button(label, figure_png(fig), filename, "image/png", key=f"{key}_png")
+
+
+def table_with_download(df, filename: str, key: str, index: bool = False, column=None,
+                        **kwargs) -> None:
+    """st.dataframe (integers with thousands separators) plus a CSV download button."""
+    where = column or st
+    config = {c: st.column_config.NumberColumn(format="localized") for c in df.columns
+              if str(df[c].dtype) in ("int64", "Int64")}
+    config.update(kwargs.pop("column_config", {}))
+    where.dataframe(df, hide_index=not index, width="stretch", column_config=config, **kwargs)
+    where.download_button("Table (CSV)", df.to_csv(index=index), filename, "text/csv",
+                          key=f"{key}_csv")
+
+
+def fmt_seconds(s) -> str:
+    """Seconds in words: "42 s", "3 min 05 s", or "estimating..." for None."""
+    if s is None:
+        return "estimating..."
+    s = int(round(s))
+    return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
