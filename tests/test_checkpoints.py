@@ -131,6 +131,52 @@ def test_bad_cards(saved):
         checkpoints.load(folder / "nowhere")
 
 
+def test_card_fields_are_checked_and_named(saved):
+    _, folder = saved
+    card_path = folder / "card.json"
+    card = json.loads(card_path.read_text())
+    deep = 0
+    for _ in range(40):
+        deep = {"x": deep}
+    cases = [
+        ({"tasks": "x"}, r"card.json in {}: tasks must be a JSON object. Got 'x' instead."),
+        ({"tasks": {"names": "CTCF", "kind": "binary"}},
+         r"tasks.names must be a list of texts. Got 'CTCF' instead."),
+        ({"tasks": {"names": ["a"], "kind": "classes"}}, r"tasks.kind must be one of binary, "
+                                                           r"multitask, regression"),
+        ({"input": {"length": 1e400}}, r"input.length must be a whole number"),
+        ({"input": {"length": -5}}, r"input.length must be between 1 and"),
+        ({"dataset": {"motifs": [{"key": "A", "id": 3, "name": "A"}]}},
+         r"dataset.motifs\[0\].id must be a text"),
+        ({"training": deep}, r"nested more than 12 levels deep"),
+        ({"name": "x" * 30_000}, r"name: a text of 30,000 characters \(at most 20,000\)"),
+        ({"registry_name": ["deepbind"]}, r"registry_name must be a model name"),
+    ]
+    for change, pattern in cases:
+        card_path.write_text(json.dumps({**card, **change}))
+        with pytest.raises(CheckpointError, match=pattern.format(esc(folder))):
+            checkpoints.read_card(folder)
+    card_path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CheckpointError, match="nested too deep to read"):
+        checkpoints.read_card(folder)
+    card_path.write_text(json.dumps({**card, "pad": "x" * checkpoints.MAX_CARD_BYTES}))
+    with pytest.raises(CheckpointError, match=r"bytes; a card is at most 1,048,576 bytes"):
+        checkpoints.read_card(folder)
+    # a bad card is an error row of the listing, never an exception
+    rows = checkpoints.list_checkpoints(folder.parent)
+    assert [r[1]["error"] is not None for r in rows] == [True]
+
+
+def test_shipped_cards_round_trip_to_the_same_json():
+    from support import CHECKPOINTS
+
+    for path in sorted(CHECKPOINTS.glob("*/card.json")):
+        text = path.read_text()
+        card = checkpoints.read_card(path.parent)
+        assert json.dumps(card.to_dict(), indent=2) == text.rstrip("\n"), path
+        assert checkpoints.Card.from_dict(card.to_dict()) == card
+
+
 def test_wrong_architecture_and_foreign_weights(saved):
     _, folder = saved
     card_path = folder / "card.json"

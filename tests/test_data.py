@@ -9,24 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from regviz.data import (
-    TorchDataset,
-    add_shuffled_negatives,
-    dataloader,
-    infer_task_kind,
-    load_dataset,
-    read_bed_dataset,
-    read_labeled_fasta,
-    read_table,
-    summarize,
-)
-from regviz.errors import (
-    DataFormatError,
-    InputFormatError,
-    RegvizError,
-    RegvizWarning,
-    SequenceError,
-)
+from regviz.data import (TorchDataset, add_shuffled_negatives, dataloader, infer_task_kind,
+                         load_dataset, read_bed_dataset, read_labeled_fasta, read_table, summarize)
+from regviz.errors import (DataFormatError, InputFormatError, RegvizError, RegvizWarning,
+                           SequenceError)
 from regviz.genome import Genome, write_fasta
 from regviz.sequence import reverse_complement
 

@@ -8,18 +8,8 @@ import pytest
 
 import regviz.genome as genome_module
 from regviz.errors import GenomeFileError, RegionError, RegvizError, RegvizWarning
-from regviz.genome import (
-    Genome,
-    Region,
-    demo_genome_path,
-    make_demo_genome,
-    parse_bed,
-    parse_region,
-    read_bed,
-    reverse_complement,
-    tile,
-    write_fasta,
-)
+from regviz.genome import (Genome, Region, demo_genome_path, make_demo_genome, parse_bed,
+                           parse_region, read_bed, reverse_complement, tile, write_fasta)
 
 RNG = np.random.default_rng(7)
 CHR2L = "".join(RNG.choice(list("ACGT"), 250))

@@ -26,18 +26,8 @@ from regviz.importers import deepbind as db
 from regviz.importers import keras as kr
 from regviz.importers.reference import DOCUMENTED, ENCODE, ORIGINAL_TOOL, numpy_keras_forward
 from regviz.models.convnets import DeepSTARRConfig
-from support import (
-    BN,
-    CONV,
-    HAND_AVG,
-    HAND_AVG_SCORE,
-    HAND_RC,
-    SHARED_DATA,
-    hand_keras,
-    keras_config,
-    needs_shared_data,
-    write_keras_h5,
-)
+from support import (BN, CONV, HAND_AVG, HAND_AVG_SCORE, HAND_RC, SHARED_DATA, hand_keras,
+                     keras_config, needs_shared_data, write_keras_h5)
 
 DATA = SHARED_DATA
 needs_data = needs_shared_data

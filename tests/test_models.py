@@ -17,19 +17,9 @@ from captum.attr import DeepLift, IntegratedGradients
 from torch import nn
 
 from regviz.errors import ModelConfigError, SequenceError
-from regviz.models import (
-    REGISTRY,
-    build,
-    dense_net,
-    describe,
-    empirical_receptive_field,
-    first_conv,
-    from_config,
-    last_conv,
-    list_models,
-    receptive_field,
-    summary,
-)
+from regviz.models import (REGISTRY, build, dense_net, describe, empirical_receptive_field,
+                           first_conv, from_config, last_conv, list_models, receptive_field,
+                           summary)
 from regviz.models.kmer import all_kmers
 from regviz.models.layers import FlattenFeatures
 

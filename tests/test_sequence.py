@@ -6,17 +6,8 @@ import numpy as np
 import pytest
 
 from regviz.errors import InputFormatError, RegvizWarning, SequenceError
-from regviz.sequence import (
-    decode,
-    dinucleotide_shuffle,
-    gc_content,
-    one_hot,
-    parse_fasta_bytes,
-    parse_sequences,
-    random_sequences,
-    records_table,
-    reverse_complement,
-)
+from regviz.sequence import (decode, dinucleotide_shuffle, gc_content, one_hot, parse_fasta_bytes,
+                             parse_sequences, random_sequences, records_table, reverse_complement)
 
 
 def test_parse_raw_lines_one_sequence_per_line_any_case():

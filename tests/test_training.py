@@ -16,15 +16,8 @@ from torch import nn
 from regviz import checkpoints, devices, models, sequence
 from regviz.data import Dataset, random_splits
 from regviz.simulate import make_dataset
-from regviz.training import (
-    TrainConfig,
-    TrainConfigError,
-    TrainingFailed,
-    build_for_dataset,
-    evaluate,
-    metrics,
-    train,
-)
+from regviz.training import (TrainConfig, TrainConfigError, TrainingFailed, build_for_dataset,
+                             evaluate, metrics, train)
 from regviz.training.loop import reverse_complement_batch
 
 ROOT = Path(__file__).resolve().parents[1]

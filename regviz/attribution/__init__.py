@@ -9,24 +9,11 @@
 * `regviz.attribution.inputs`: the checks every method shares.
 """
 
-from regviz.attribution.ground_truth import (
-                                             motif_mask,
-                                             positional_scores,
-                                             relevant_motifs,
-                                             score_tracks,
-                                             test_subset,
-)
+from regviz.attribution.ground_truth import (motif_mask, positional_scores, relevant_motifs,
+                                             score_tracks, test_subset)
 from regviz.attribution.inputs import check_target, model_name
-from regviz.attribution.methods import (
-                                             BASELINES,
-                                             METHODS,
-                                             TITLES,
-                                             attribute,
-                                             deeplift_exact,
-                                             importance,
-                                             methods_for,
-                                             references,
-)
+from regviz.attribution.methods import (BASELINES, METHODS, TITLES, attribute, deeplift_exact,
+                                        importance, methods_for, references)
 from regviz.attribution.mutagenesis import ism, ism_brute_force, supports_fast_ism
 from regviz.attribution.sanity_checks import reused_nonlinear_modules, sanity
 

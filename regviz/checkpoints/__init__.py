@@ -8,39 +8,13 @@
 """
 
 from regviz.checkpoints.archive import MAX_ZIP_BYTES, load_zip, zip_folder
-from regviz.checkpoints.card import (
-                                     ACTIVATION,
-                                     HOW_TO_READ,
-                                     MAX_CARD_BYTES,
-                                     SCHEMA_VERSION,
-                                     Card,
-                                     DataInfo,
-                                     InputSpec,
-                                     Outputs,
-                                     PlantedMotif,
-                                     Tasks,
-)
-from regviz.checkpoints.describe import (
-                                     card_markdown,
-                                     dataset_from_card,
-                                     escape,
-                                     headline,
-                                     metrics_table,
-                                     synthetic_kwargs,
-)
-from regviz.checkpoints.store import (
-                                     CARD,
-                                     PICKLE_SUFFIXES,
-                                     SHIPPED_ROOT,
-                                     WEIGHTS,
-                                     library_versions,
-                                     list_checkpoints,
-                                     load,
-                                     make_card,
-                                     read_card,
-                                     save,
-                                     summarize,
-)
+from regviz.checkpoints.card import (ACTIVATION, HOW_TO_READ, MAX_CARD_BYTES, SCHEMA_VERSION, Card,
+                                     DataInfo, InputSpec, Outputs, PlantedMotif, Tasks)
+from regviz.checkpoints.describe import (card_markdown, dataset_from_card, escape, headline,
+                                         metrics_table, synthetic_kwargs)
+from regviz.checkpoints.store import (CARD, PICKLE_SUFFIXES, SHIPPED_ROOT, WEIGHTS,
+                                      library_versions, list_checkpoints, load, make_card,
+                                      read_card, save, summarize)
 
 __all__ = [
     "ACTIVATION", "CARD", "Card", "DataInfo", "HOW_TO_READ", "InputSpec", "MAX_CARD_BYTES",

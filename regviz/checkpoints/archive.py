@@ -12,14 +12,8 @@ import io
 import zipfile
 from pathlib import Path
 
-from regviz.checkpoints.store import (
-    CARD,
-    PICKLE_SUFFIXES,
-    WEIGHTS,
-    load,
-    looks_like_pickle,
-    pickle_error,
-)
+from regviz.checkpoints.store import (CARD, PICKLE_SUFFIXES, WEIGHTS, load, looks_like_pickle,
+                                      pickle_error)
 from regviz.errors import CheckpointError
 
 MAX_ZIP_BYTES = 512 * 2**20

@@ -25,18 +25,14 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
-import numpy as np
-
+from regviz.checkpoints.fields import (EMPTY, as_dict, block, check_json, count, empty, expect,
+                                       extra_keys, freeze, text, texts, thaw)
 from regviz.data.dataset import TASK_KINDS
 from regviz.errors import CheckpointError
 
 SCHEMA_VERSION = 1
 MAX_CARD_BYTES = 2**20          # card.json files larger than this are refused unread
-MAX_DEPTH = 12                  # nesting of JSON objects and lists
-MAX_TEXT = 20_000               # characters in one string (notes and descriptions)
-MAX_ITEMS = 10_000              # entries in one list or object
 ENCODING = "one-hot (n, 4, L) float32, ACGT order, N = 0.25"
 ACTIVATION = {"binary": "sigmoid", "multitask": "sigmoid", "regression": "none"}
 HOW_TO_READ = {
@@ -52,102 +48,6 @@ _ORDER = ("schema_version", "name", "created", "registry_name", "config", "tasks
           "source")
 
 
-# ------------------------------------------------------------------ frozen JSON values
-
-def freeze(value):
-    """JSON-like value -> read-only twin: dicts become mappingproxies, lists tuples."""
-    if isinstance(value, Mapping):
-        return MappingProxyType({str(k): freeze(v) for k, v in value.items()})
-    if isinstance(value, (list, tuple)):
-        return tuple(freeze(v) for v in value)
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return freeze(value.tolist())
-    return value
-
-
-def thaw(value):
-    """The inverse of `freeze`: plain dicts and lists, NaN and infinities as None."""
-    if isinstance(value, Mapping):
-        return {k: thaw(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [thaw(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-_EMPTY = MappingProxyType({})
-
-
-def _empty() -> Mapping:
-    return _EMPTY
-
-
-def _check_json(value, where: str, depth: int = 0) -> None:
-    """Depth, sizes and types of a parsed JSON value (no recursion past MAX_DEPTH)."""
-    if depth > MAX_DEPTH:
-        raise CheckpointError(f"{where}: nested more than {MAX_DEPTH} levels deep; a card "
-                              "holds settings and tables, not deep structures.")
-    if isinstance(value, str):
-        if len(value) > MAX_TEXT:
-            raise CheckpointError(f"{where}: a text of {len(value):,} characters (at most "
-                                  f"{MAX_TEXT:,}).")
-    elif isinstance(value, (dict, list)):
-        if len(value) > MAX_ITEMS:
-            raise CheckpointError(f"{where}: {len(value):,} entries (at most {MAX_ITEMS:,}).")
-        items = value.items() if isinstance(value, dict) else enumerate(value)
-        for k, v in items:
-            _check_json(v, f"{where}.{k}" if isinstance(value, dict) else f"{where}[{k}]",
-                        depth + 1)
-    elif value is not None and not isinstance(value, (bool, int, float)):
-        raise CheckpointError(f"{where}: {type(value).__name__} is not a JSON value.")
-
-
-def _expect(value, kinds, where: str, what: str, optional: bool = True):
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
-        raise CheckpointError(f"{where} must be {what}. Got {value!r:.80} instead.")
-    return value
-
-
-def _text(d: Mapping, key: str, where: str, optional: bool = True):
-    return _expect(d.get(key), str, f"{where}.{key}", "a text", optional)
-
-
-def _count(d: Mapping, key: str, where: str, lo: int = 0, hi: int = 10**9,
-           optional: bool = True):
-    v = _expect(d.get(key), int, f"{where}.{key}", "a whole number", optional)
-    if v is not None and not lo <= v <= hi:
-        raise CheckpointError(f"{where}.{key} must be between {lo:,} and {hi:,}. Got {v:,} "
-                              "instead.")
-    return v
-
-
-def _texts(d: Mapping, key: str, where: str) -> tuple[str, ...] | None:
-    v = _expect(d.get(key), list, f"{where}.{key}", "a list of texts")
-    if v is not None and not all(isinstance(x, str) for x in v):
-        raise CheckpointError(f"{where}.{key} must be a list of texts. Got {v!r:.80} instead.")
-    return None if v is None else tuple(v)
-
-
-def _block(d: Mapping, key: str, where: str):
-    v = _expect(d.get(key), dict, f"{where}.{key}", "a JSON object")
-    return None if v is None else freeze(v)
-
-
-def _extra(d: Mapping, known) -> Mapping:
-    return freeze({k: v for k, v in d.items() if k not in known})
-
-
-def _as_dict(obj, names) -> dict:
-    out = {n: thaw(getattr(obj, n)) for n in names}
-    out.update(thaw(obj.extra))
-    return out
-
-
 # ------------------------------------------------------------------ sections
 
 @dataclass(frozen=True)
@@ -156,19 +56,19 @@ class Tasks:
 
     names: tuple[str, ...]
     kind: str | None = None
-    extra: Mapping = field(default_factory=_empty)
+    extra: Mapping = field(default_factory=empty)
 
     @classmethod
     def from_dict(cls, d: Mapping, where: str) -> Tasks:
-        names = _texts(d, "names", where) or ()
-        kind = _text(d, "kind", where)
+        names = texts(d, "names", where) or ()
+        kind = text(d, "kind", where)
         if kind is not None and kind not in TASK_KINDS:
             raise CheckpointError(f"{where}.kind must be one of {', '.join(TASK_KINDS)}. "
                                   f"Got {kind!r} instead.")
-        return cls(names, kind, _extra(d, ("names", "kind")))
+        return cls(names, kind, extra_keys(d, ("names", "kind")))
 
     def to_dict(self) -> dict:
-        return _as_dict(self, ("names", "kind"))
+        return as_dict(self, ("names", "kind"))
 
 
 @dataclass(frozen=True)
@@ -178,16 +78,16 @@ class Outputs:
     kind: str
     activation: str
     how_to_read: str
-    extra: Mapping = field(default_factory=_empty)
+    extra: Mapping = field(default_factory=empty)
 
     @classmethod
     def from_dict(cls, d: Mapping, where: str) -> Outputs:
-        return cls(_text(d, "kind", where) or "", _text(d, "activation", where) or "none",
-                   _text(d, "how_to_read", where) or "",
-                   _extra(d, ("kind", "activation", "how_to_read")))
+        return cls(text(d, "kind", where) or "", text(d, "activation", where) or "none",
+                   text(d, "how_to_read", where) or "",
+                   extra_keys(d, ("kind", "activation", "how_to_read")))
 
     def to_dict(self) -> dict:
-        return _as_dict(self, ("kind", "activation", "how_to_read"))
+        return as_dict(self, ("kind", "activation", "how_to_read"))
 
 
 @dataclass(frozen=True)
@@ -198,17 +98,17 @@ class InputSpec:
     channels: int = 4
     encoding: str = ENCODING
     track_names: tuple[str, ...] = ()
-    extra: Mapping = field(default_factory=_empty)
+    extra: Mapping = field(default_factory=empty)
 
     @classmethod
     def from_dict(cls, d: Mapping, where: str) -> InputSpec:
-        return cls(_count(d, "length", where, 1, 10**8), _count(d, "channels", where, 1, 4096)
-                   or 4, _text(d, "encoding", where) or ENCODING,
-                   _texts(d, "track_names", where) or (),
-                   _extra(d, ("length", "channels", "encoding", "track_names")))
+        return cls(count(d, "length", where, 1, 10**8), count(d, "channels", where, 1, 4096)
+                   or 4, text(d, "encoding", where) or ENCODING,
+                   texts(d, "track_names", where) or (),
+                   extra_keys(d, ("length", "channels", "encoding", "track_names")))
 
     def to_dict(self) -> dict:
-        return _as_dict(self, ("length", "channels", "encoding", "track_names"))
+        return as_dict(self, ("length", "channels", "encoding", "track_names"))
 
 
 @dataclass(frozen=True)
@@ -236,39 +136,39 @@ class DataInfo:
     generator_version: int | None = None
     source: str | None = None
     recipe: Mapping | None = None
-    splits: Mapping = field(default_factory=_empty)
+    splits: Mapping = field(default_factory=empty)
     test_indices_sha256: str | None = None
     ground_truth: str | None = None
     label_means: tuple | None = None
     description: str | None = None
     motifs: tuple[PlantedMotif, ...] | None = None
-    extra: Mapping = field(default_factory=_empty)
+    extra: Mapping = field(default_factory=empty)
 
     @classmethod
     def from_dict(cls, d: Mapping, where: str) -> DataInfo:
-        motifs = _expect(d.get("motifs"), list, f"{where}.motifs", "a list of motifs")
+        motifs = expect(d.get("motifs"), list, f"{where}.motifs", "a list of motifs")
         planted = None
         if motifs is not None:
             planted = []
             for k, m in enumerate(motifs):
                 w = f"{where}.motifs[{k}]"
-                _expect(m, dict, w, "an object with key, id and name", optional=False)
-                planted.append(PlantedMotif(*(_text(m, f, w, optional=False)
+                expect(m, dict, w, "an object with key, id and name", optional=False)
+                planted.append(PlantedMotif(*(text(m, f, w, optional=False)
                                               for f in ("key", "id", "name"))))
-        splits = _expect(d.get("splits"), dict, f"{where}.splits", "an object") or {}
+        splits = expect(d.get("splits"), dict, f"{where}.splits", "an object") or {}
         for k, v in splits.items():
-            _expect(v, int, f"{where}.splits.{k}", "a whole number", optional=False)
-        means = _expect(d.get("label_means"), list, f"{where}.label_means", "a list")
+            expect(v, int, f"{where}.splits.{k}", "a whole number", optional=False)
+        means = expect(d.get("label_means"), list, f"{where}.label_means", "a list")
         return cls(
-            name=_text(d, "name", where), n=_count(d, "n", where), length=_count(d, "length", where),
-            seed=_expect(d.get("seed"), int, f"{where}.seed", "a whole number"),
-            generator_version=_expect(d.get("generator_version"), int,
+            name=text(d, "name", where), n=count(d, "n", where), length=count(d, "length", where),
+            seed=expect(d.get("seed"), int, f"{where}.seed", "a whole number"),
+            generator_version=expect(d.get("generator_version"), int,
                                       f"{where}.generator_version", "a whole number"),
-            source=_text(d, "source", where), recipe=_block(d, "recipe", where),
-            splits=freeze(splits), test_indices_sha256=_text(d, "test_indices_sha256", where),
-            ground_truth=_text(d, "ground_truth", where), label_means=freeze(means),
-            description=_text(d, "description", where),
-            motifs=None if planted is None else tuple(planted), extra=_extra(d, _DATA_KEYS))
+            source=text(d, "source", where), recipe=block(d, "recipe", where),
+            splits=freeze(splits), test_indices_sha256=text(d, "test_indices_sha256", where),
+            ground_truth=text(d, "ground_truth", where), label_means=freeze(means),
+            description=text(d, "description", where),
+            motifs=None if planted is None else tuple(planted), extra=extra_keys(d, _DATA_KEYS))
 
     def to_dict(self) -> dict:
         out = {n: thaw(getattr(self, n)) for n in _DATA_KEYS if n != "motifs"}
@@ -296,10 +196,10 @@ class Card:
     training: Mapping | None = None
     device: str | None = None
     duration_s: float | None = None
-    metrics: Mapping = field(default_factory=_empty)
+    metrics: Mapping = field(default_factory=empty)
     versions: Mapping | None = None
     source: Mapping | None = None
-    extra: Mapping = field(default_factory=_empty)
+    extra: Mapping = field(default_factory=empty)
 
     # -------------------------------------------------------------- reading
 
@@ -313,7 +213,7 @@ class Card:
             if key not in d:
                 raise CheckpointError(f"{where}: missing {key!r} (a regviz card has "
                                       "schema_version, registry_name, config, ...).")
-        _check_json(d, where)
+        check_json(d, where)
         version = d["schema_version"]
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             raise CheckpointError(f"{where}: schema_version must be a positive integer. "
@@ -331,21 +231,21 @@ class Card:
                                   f"Got {type(d['config']).__name__} instead.")
 
         def section(key, kind):
-            value = _expect(d.get(key), dict, f"{where}: {key}", "a JSON object")
+            value = expect(d.get(key), dict, f"{where}: {key}", "a JSON object")
             return None if value is None else kind.from_dict(value, f"{where}: {key}")
 
-        metrics = _expect(d.get("metrics"), dict, f"{where}: metrics", "a JSON object") or {}
-        duration = _expect(d.get("duration_s"), (int, float), f"{where}: duration_s",
+        metrics = expect(d.get("metrics"), dict, f"{where}: metrics", "a JSON object") or {}
+        duration = expect(d.get("duration_s"), (int, float), f"{where}: duration_s",
                            "a number of seconds")
         return cls(
             registry_name=name, config=freeze(d["config"]), schema_version=version,
-            name=_text(d, "name", where), created=_text(d, "created", where),
+            name=text(d, "name", where), created=text(d, "created", where),
             tasks=section("tasks", Tasks), outputs=section("outputs", Outputs),
             input=section("input", InputSpec), dataset=section("dataset", DataInfo),
-            training=_block(d, "training", where), device=_text(d, "device", where),
+            training=block(d, "training", where), device=text(d, "device", where),
             duration_s=None if duration is None else float(duration),
-            metrics=freeze(metrics), versions=_block(d, "versions", where),
-            source=_block(d, "source", where), extra=_extra(d, _ORDER))
+            metrics=freeze(metrics), versions=block(d, "versions", where),
+            source=block(d, "source", where), extra=extra_keys(d, _ORDER))
 
     def to_dict(self) -> dict:
         """Plain JSON types in the schema's key order (``source`` only when set)."""
@@ -432,7 +332,7 @@ class Card:
 
     @property
     def test_metrics(self) -> Mapping:
-        return self.metrics.get("test") or _EMPTY
+        return self.metrics.get("test") or EMPTY
 
     @property
     def note(self) -> str:

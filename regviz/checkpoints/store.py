@@ -26,21 +26,10 @@ import torch
 
 import regviz
 from regviz import models
-from regviz.checkpoints.card import (
-    ACTIVATION,
-    ENCODING,
-    HOW_TO_READ,
-    MAX_CARD_BYTES,
-    SCHEMA_VERSION,
-    Card,
-    DataInfo,
-    InputSpec,
-    Outputs,
-    PlantedMotif,
-    Tasks,
-    freeze,
-    thaw,
-)
+from regviz.checkpoints.card import (ACTIVATION, ENCODING, HOW_TO_READ, MAX_CARD_BYTES,
+                                     SCHEMA_VERSION, Card, DataInfo, InputSpec, Outputs,
+                                     PlantedMotif, Tasks)
+from regviz.checkpoints.fields import freeze, thaw
 from regviz.errors import CheckpointError, RegvizError
 
 WEIGHTS, CARD = "model.safetensors", "card.json"

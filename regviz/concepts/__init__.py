@@ -6,39 +6,16 @@
   backpropagation on a small graph.
 """
 
-from regviz.concepts.convolution import (
-                                         COURSE_SEQUENCE,
-                                         COURSE_SITES,
-                                         COURSE_SLIDE_PSSM,
-                                         LONG_RANGE,
-                                         RF_MODELS,
-                                         connectivity,
-                                         conv1d_scores,
-                                         conv_output_length,
-                                         course_motif,
-                                         course_neuron_check,
-                                         long_range_results,
-                                         motif_matrices,
-                                         pool_output_length,
-                                         pssm_walkthrough,
-                                         receptive_field_growth,
-                                         torch_output_lengths,
-                                         window_terms,
-)
-from regviz.concepts.learning import (
-                                         GRAPH_NODES,
-                                         backprop_example,
-                                         conv_params,
-                                         conv_view,
-                                         course_parameter_counts,
-                                         dense_params,
-                                         dense_vs_conv,
-                                         kmer_counts,
-                                         kmer_vs_cnn,
-                                         params_vs_length,
-                                         torch_backprop,
-                                         torch_params,
-)
+from regviz.concepts.convolution import (COURSE_SEQUENCE, COURSE_SITES, COURSE_SLIDE_PSSM,
+                                         LONG_RANGE, RF_MODELS, connectivity, conv1d_scores,
+                                         conv_output_length, course_motif, course_neuron_check,
+                                         long_range_results, motif_matrices, pool_output_length,
+                                         pssm_walkthrough, receptive_field_growth,
+                                         torch_output_lengths, window_terms)
+from regviz.concepts.learning import (GRAPH_NODES, backprop_example, conv_params, conv_view,
+                                      course_parameter_counts, dense_params, dense_vs_conv,
+                                      kmer_counts, kmer_vs_cnn, params_vs_length, torch_backprop,
+                                      torch_params)
 
 __all__ = [
     "COURSE_SEQUENCE", "COURSE_SITES", "COURSE_SLIDE_PSSM", "GRAPH_NODES", "LONG_RANGE",

@@ -16,12 +16,8 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 from torch import nn
 
 from regviz import motifs, sequence
-from regviz.concepts.convolution import (
-    COURSE_SEQUENCE,
-    conv_output_length,
-    course_motif,
-    pool_output_length,
-)
+from regviz.concepts.convolution import (COURSE_SEQUENCE, conv_output_length, course_motif,
+                                         pool_output_length)
 from regviz.errors import DataFormatError
 from regviz.models import build
 from regviz.models.kmer import all_kmers

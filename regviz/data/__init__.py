@@ -9,28 +9,15 @@
 """
 
 from regviz.data.dataset import ANNOTATION_COLUMNS, TASK_KINDS, Dataset, random_splits
-from regviz.data.files import (
-                               EDGE_POLICIES,
-                               EXTENSIONS,
-                               FASTA_FORMS,
-                               load_dataset,
-                               read_bed_dataset,
-                               read_labeled_fasta,
-                               read_table,
-)
-from regviz.data.prepare import (
-                               LENGTH_POLICIES,
-                               add_shuffled_negatives,
-                               dataset_table,
-                               infer_task_kind,
-                               summarize,
-)
+from regviz.data.files import (EDGE_POLICIES, EXTENSIONS, FASTA_FORMS, load_dataset,
+                               read_bed_dataset, read_labeled_fasta, read_table)
+from regviz.data.prepare import (LENGTH_POLICIES, add_shuffled_negatives, dataset_table,
+                                 infer_task_kind, summarize)
 from regviz.data.tensors import TorchDataset, dataloader
 
 __all__ = [
     "ANNOTATION_COLUMNS", "EDGE_POLICIES", "EXTENSIONS", "FASTA_FORMS", "LENGTH_POLICIES",
     "TASK_KINDS", "Dataset", "TorchDataset", "add_shuffled_negatives", "dataloader",
-    "dataset_table",
-    "infer_task_kind", "load_dataset", "random_splits", "read_bed_dataset",
+    "dataset_table", "infer_task_kind", "load_dataset", "random_splits", "read_bed_dataset",
     "read_labeled_fasta", "read_table", "summarize",
 ]

@@ -33,13 +33,8 @@ import numpy as np
 
 from regviz.data.dataset import Dataset
 from regviz.data.prepare import finish
-from regviz.errors import (
-    DataFormatError,
-    InputFormatError,
-    RegionError,
-    RegvizWarning,
-    SequenceError,
-)
+from regviz.errors import (DataFormatError, InputFormatError, RegionError, RegvizWarning,
+                           SequenceError)
 from regviz.genome import Genome, Region, parse_bed
 from regviz.sequence import clean_sequence, parse_fasta_bytes, reverse_complement
 

@@ -10,33 +10,15 @@
 
 from regviz.filters.analysis import analyze_filters, default_sequences
 from regviz.filters.influence import filter_influence
-from regviz.filters.match import (
-                                  DATABASES,
-                                  best_matches,
-                                  collection_for,
-                                  database_name,
-                                  match_filters,
-                                  planted_recovery,
-                                  scramble,
-)
-from regviz.filters.pwms import (
-                                  RULE_HELP,
-                                  RULES,
-                                  FilterMotif,
-                                  activation_table,
-                                  activation_track,
-                                  check_X,
-                                  filter_pwms,
-                                  first_layer,
-                                  first_layer_outputs,
-                                  to_meme,
-)
+from regviz.filters.match import (DATABASES, best_matches, collection_for, database_name,
+                                  match_filters, planted_recovery, scramble)
+from regviz.filters.pwms import (RULE_HELP, RULES, FilterMotif, check_X, filter_pwms, first_layer,
+                                 first_layer_outputs, to_meme)
+from regviz.filters.tracks import activation_table, activation_track
 
 __all__ = [
     "DATABASES", "RULES", "RULE_HELP", "FilterMotif", "activation_table", "activation_track",
-    "analyze_filters",
-    "best_matches", "check_X", "collection_for", "database_name", "default_sequences",
-    "filter_influence",
-    "filter_pwms", "first_layer", "first_layer_outputs", "match_filters",
-    "planted_recovery", "scramble", "to_meme",
+    "analyze_filters", "best_matches", "check_X", "collection_for", "database_name",
+    "default_sequences", "filter_influence", "filter_pwms", "first_layer",
+    "first_layer_outputs", "match_filters", "planted_recovery", "scramble", "to_meme",
 ]

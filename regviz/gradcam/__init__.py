@@ -7,32 +7,17 @@
 * `regviz.gradcam.evaluate`: localisation of planted cores on a synthetic set.
 """
 
-from regviz.gradcam.cam import (
-                                DECODE_BIN_BP,
-                                call_cores,
-                                default_layer,
-                                gradcam,
-                                gradcam_layers,
-                                input_bin_size,
-                                is_gradcam_model,
-                                layer_resolution,
-                                position_centres,
-                                to_base_resolution,
-)
+from regviz.gradcam.cam import (DECODE_BIN_BP, call_cores, default_layer, gradcam, gradcam_layers,
+                                input_bin_size, is_gradcam_model, layer_resolution,
+                                position_centres, to_base_resolution)
 from regviz.gradcam.evaluate import dataset_inputs, held_out_cores, localisation, window_truth
-from regviz.gradcam.scan import (
-                                EDGES,
-                                ScanResult,
-                                read_track_table,
-                                read_window_tracks,
-                                scan_region,
-                                track_to_bedgraph,
-)
+from regviz.gradcam.scan import (EDGES, ScanResult, read_track_table, read_window_tracks,
+                                 scan_region, track_to_bedgraph)
 
 __all__ = [
     "DECODE_BIN_BP", "EDGES", "ScanResult", "call_cores", "dataset_inputs", "default_layer",
     "gradcam", "gradcam_layers", "held_out_cores", "input_bin_size", "is_gradcam_model",
-    "layer_resolution",
-    "localisation", "position_centres", "read_track_table", "read_window_tracks",
-    "scan_region", "to_base_resolution", "track_to_bedgraph", "window_truth",
+    "layer_resolution", "localisation", "position_centres", "read_track_table",
+    "read_window_tracks", "scan_region", "to_base_resolution", "track_to_bedgraph",
+    "window_truth",
 ]

@@ -342,7 +342,7 @@ def scan_region(model, genome, region, window=None, stride=None, layer=None, tar
 def bigwig_tracks(paths):
     """A ``tracks`` function reading bigWig files with pyBigWig (not installed by default)."""
     try:
-        import pyBigWig  # noqa: F401
+        import pyBigWig  # noqa: F401  (local: optional, not a dependency)
     except ImportError as error:
         raise InputFormatError("Reading bigWig needs the pyBigWig package, which is not "
                                "installed here. Convert to bedGraph (bigWigToBedGraph) and "

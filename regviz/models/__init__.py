@@ -13,25 +13,10 @@ so captum's DeepLIFT can run on it (see ``REGISTRY[name].supports_deeplift``).
 
 from .base import OUTPUT_KINDS, ModelConfig, RegvizModel
 from .layers import DenseNet, dense_net
-from .registry import (
-                       REGISTRY,
-                       Citation,
-                       ModelEntry,
-                       build,
-                       first_conv,
-                       from_config,
-                       get_entry,
-                       last_conv,
-                       list_models,
-                       models_table,
-)
-from .structure import (
-                       describe,
-                       empirical_receptive_field,
-                       position_windows,
-                       receptive_field,
-                       summary,
-)
+from .registry import (REGISTRY, Citation, ModelEntry, build, first_conv, from_config, get_entry,
+                       last_conv, list_models, models_table)
+from .structure import (describe, empirical_receptive_field, position_windows, receptive_field,
+                        summary)
 
 __all__ = [
     "OUTPUT_KINDS", "ModelConfig", "RegvizModel", "DenseNet", "dense_net", "REGISTRY",

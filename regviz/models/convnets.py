@@ -24,21 +24,9 @@ from torch import nn
 
 from regviz.errors import ModelConfigError
 
-from .base import (
-    ModelConfig,
-    RegvizModel,
-    Stage,
-    check_bool,
-    check_choice,
-    check_float,
-    check_float_list,
-    check_int,
-    check_int_list,
-    conv_stage,
-    install_deeplift_guards,
-    output_length,
-    pool_stage,
-)
+from .base import (ModelConfig, RegvizModel, Stage, check_bool, check_choice, check_float,
+                   check_float_list, check_int, check_int_list, conv_stage, install_deeplift_guards,
+                   output_length, pool_stage)
 from .layers import ACTIVATIONS, FLATTEN_ORDERS, ConvBlock, DenseBlock, FlattenFeatures, global_pool
 
 

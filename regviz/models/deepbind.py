@@ -30,16 +30,8 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from .base import (
-    ModelConfig,
-    RegvizModel,
-    Stage,
-    check_bool,
-    check_float,
-    check_int,
-    conv_stage,
-    install_deeplift_guards,
-)
+from .base import (ModelConfig, RegvizModel, Stage, check_bool, check_float, check_int, conv_stage,
+                   install_deeplift_guards)
 from .layers import FlattenFeatures
 
 

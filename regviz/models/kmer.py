@@ -26,15 +26,8 @@ from torch import nn
 
 from regviz.errors import ModelConfigError
 
-from .base import (
-    ModelConfig,
-    RegvizModel,
-    Stage,
-    check_bool,
-    check_int,
-    conv_stage,
-    install_deeplift_guards,
-)
+from .base import (ModelConfig, RegvizModel, Stage, check_bool, check_int, conv_stage,
+                   install_deeplift_guards)
 from .layers import GlobalSum
 
 ALPHABET = "ACGT"

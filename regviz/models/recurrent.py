@@ -18,19 +18,8 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from .base import (
-    ModelConfig,
-    RegvizModel,
-    Stage,
-    check_bool,
-    check_choice,
-    check_float,
-    check_int,
-    conv_stage,
-    install_deeplift_guards,
-    output_length,
-    pool_stage,
-)
+from .base import (ModelConfig, RegvizModel, Stage, check_bool, check_choice, check_float,
+                   check_int, conv_stage, install_deeplift_guards, output_length, pool_stage)
 from .layers import ConvBlock, DenseBlock, FlattenFeatures, global_pool
 
 READOUTS = ("last", "max", "mean", "flatten")

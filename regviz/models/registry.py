@@ -26,37 +26,11 @@ from torch import nn
 from regviz.errors import ModelConfigError
 
 from .base import ModelConfig, RegvizModel
-from .citations import (
-    ALIPANAHI,
-    AVSEC,
-    CHEN,
-    DEALMEIDA,
-    ELMAN,
-    HE2016,
-    HOCHREITER,
-    KELLEY2016,
-    KELLEY2018,
-    KELLEY2020,
-    LECUN,
-    LEE2011,
-    QUANG,
-    VASWANI,
-    ZHANG2020,
-    ZHOU,
-    Citation,
-)
-from .convnets import (
-    CNN,
-    Basset,
-    BassetConfig,
-    CNNConfig,
-    Decode,
-    DecodeConfig,
-    DeepSEA,
-    DeepSEAConfig,
-    DeepSTARR,
-    DeepSTARRConfig,
-)
+from .citations import (ALIPANAHI, AVSEC, CHEN, DEALMEIDA, ELMAN, HE2016, HOCHREITER, KELLEY2016,
+                        KELLEY2018, KELLEY2020, LECUN, LEE2011, QUANG, VASWANI, ZHANG2020, ZHOU,
+                        Citation)
+from .convnets import (CNN, Basset, BassetConfig, CNNConfig, Decode, DecodeConfig, DeepSEA,
+                       DeepSEAConfig, DeepSTARR, DeepSTARRConfig)
 from .deepbind import DeepBind, DeepBindConfig
 from .kmer import KmerConfig, KmerLogReg
 from .recurrent import DanQ, DanQConfig, LSTMClassifier, LSTMConfig, RNNClassifier, RNNConfig

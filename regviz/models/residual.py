@@ -15,19 +15,8 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from .base import (
-    ModelConfig,
-    RegvizModel,
-    Stage,
-    check_choice,
-    check_float,
-    check_int,
-    check_int_list,
-    conv_stage,
-    install_deeplift_guards,
-    output_length,
-    pool_stage,
-)
+from .base import (ModelConfig, RegvizModel, Stage, check_choice, check_float, check_int,
+                   check_int_list, conv_stage, install_deeplift_guards, output_length, pool_stage)
 from .layers import ConvBlock, DenseBlock, FlattenFeatures, global_pool
 
 

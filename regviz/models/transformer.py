@@ -25,19 +25,8 @@ from torch import nn
 
 from regviz.errors import ModelConfigError
 
-from .base import (
-    ModelConfig,
-    RegvizModel,
-    Stage,
-    check_choice,
-    check_float,
-    check_int,
-    check_int_list,
-    conv_stage,
-    install_deeplift_guards,
-    output_length,
-    pool_stage,
-)
+from .base import (ModelConfig, RegvizModel, Stage, check_choice, check_float, check_int,
+                   check_int_list, conv_stage, install_deeplift_guards, output_length, pool_stage)
 from .layers import ConvBlock, FlattenFeatures, global_pool
 
 POSITIONS = ("relative", "sinusoidal", "learned", "none")

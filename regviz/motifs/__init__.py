@@ -12,20 +12,9 @@
 """
 
 from regviz.motifs.database import COLLECTIONS, JASPAR_RELEASE, collection, jaspar, jaspar_path
-from regviz.motifs.matrix import (
-                                  ALPHABET,
-                                  DEFAULT_PSSM_PSEUDOCOUNT,
-                                  UNIFORM,
-                                  Motif,
-                                  consensus,
-                                  counts_to_ppm,
-                                  gc_background,
-                                  information_content,
-                                  letter_heights,
-                                  ppm_to_pssm,
-                                  small_sample_correction,
-                                  trim,
-)
+from regviz.motifs.matrix import (ALPHABET, DEFAULT_PSSM_PSEUDOCOUNT, UNIFORM, Motif, consensus,
+                                  counts_to_ppm, gc_background, information_content, letter_heights,
+                                  ppm_to_pssm, small_sample_correction, trim)
 from regviz.motifs.meme import fimo, parse_meme, read_meme, tomtom, write_meme
 from regviz.motifs.scan import as_motifs, one_hot_input, pssm_scan, sample_instances
 

@@ -191,7 +191,7 @@ def read_meme(path, nsites: float = 20.0) -> list[Motif]:
         ``id`` is the first word of each MOTIF line, ``name`` the rest (or the
         id when there is none).
     """
-    from memelite.io import read_meme as _read
+    from memelite.io import read_meme as _read  # local: see tomtom
 
     path = Path(path)
     if not path.is_file():
@@ -231,7 +231,7 @@ def write_meme(motifs, path) -> Path:
     -------
     Path of the file written.
     """
-    from memelite.io import write_meme as _write
+    from memelite.io import write_meme as _write  # local: see tomtom
 
     ms = as_motifs(motifs, "motifs")
     keys = [m.id if m.name == m.id else f"{m.id} {m.name}" for m in ms]

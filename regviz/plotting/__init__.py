@@ -8,15 +8,8 @@ live in `core` and are re-exported here; each view has its own module (`attribut
 1-based.
 """
 
-from .core import (
-                   PALETTE,
-                   cooperativity_figure,
-                   curves_figure,
-                   label_distribution_figure,
-                   motif_map_figure,
-                   receptive_field_figure,
-                   training_figure,
-)
+from .core import (PALETTE, cooperativity_figure, curves_figure, label_distribution_figure,
+                   motif_map_figure, receptive_field_figure, training_figure)
 from .figures import BASE_COLORS, draw_logo, figure_png, new_figure
 
 __all__ = ["BASE_COLORS", "PALETTE", "cooperativity_figure", "curves_figure", "draw_logo",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
            "#17becf", "#bcbd22", "#7f7f7f"]
@@ -118,8 +119,6 @@ def cooperativity_figure(table: pd.DataFrame, title: str = "Planted cooperativit
 
     ``table`` is `regviz.grammar.cooperativity_table`'s (pair, orientation, gap, term).
     """
-    from plotly.subplots import make_subplots
-
     pairs = list(dict.fromkeys(table["pair"]))
     cols = min(3, len(pairs))
     rows = -(-len(pairs) // cols)
@@ -144,8 +143,6 @@ def cooperativity_figure(table: pd.DataFrame, title: str = "Planted cooperativit
 def training_figure(history: dict, monitor: str = "") -> go.Figure:
     """Live training curves: train loss per step (left) and validation metrics per epoch
     (right). ``history`` is `regviz.jobs.JobStatus.history`."""
-    from plotly.subplots import make_subplots
-
     fig = make_subplots(rows=1, cols=2, subplot_titles=("train loss (per step)",
                                                         "validation (per epoch)"))
     fig.add_trace(go.Scatter(x=history["step"], y=history["train_loss"], mode="lines",

@@ -10,14 +10,8 @@ is scored against).
 * `regviz.simulate.tables`: the grammar as tables and cooperativity curves.
 """
 
-from regviz.simulate.datasets import (
-                                      GENERATOR_VERSION,
-                                      describe,
-                                      labels_from_annotations,
-                                      list_datasets,
-                                      make_dataset,
-                                      planted_cooperativity,
-)
+from regviz.simulate.datasets import (GENERATOR_VERSION, describe, labels_from_annotations,
+                                      list_datasets, make_dataset, planted_cooperativity)
 from regviz.simulate.engine import CONVENTIONS, ORIENTATIONS
 from regviz.simulate.sets import ACTIVITY_GRAMMAR, BUILDERS, COMMON_OPTIONS
 from regviz.simulate.tables import cooperativity_table, describe_rule, grammar_table

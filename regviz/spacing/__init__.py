@@ -11,14 +11,8 @@
 
 from regviz.simulate.engine import ORIENTATIONS
 from regviz.spacing.design import ExperimentCancelled, summarize
-from regviz.spacing.inputs import (
-                                   FILTER_SPEC,
-                                   InsertMotif,
-                                   filter_site,
-                                   insert_motif,
-                                   make_backgrounds,
-                                   model_backgrounds,
-)
+from regviz.spacing.inputs import (FILTER_SPEC, InsertMotif, filter_site, insert_motif,
+                                   make_backgrounds, model_backgrounds)
 from regviz.spacing.pairs import CONVENTIONS, DISTANCE_NOTE, spacing_experiment
 from regviz.spacing.single import copy_number, infer_mode, marginalize, orientation_effect
 

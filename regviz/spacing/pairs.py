@@ -40,14 +40,8 @@ import pandas as pd
 from regviz.errors import ExperimentError
 from regviz.simulate.datasets import planted_cooperativity
 from regviz.simulate.engine import ORIENTATIONS
-from regviz.spacing.design import (
-    background_array,
-    check_positive,
-    grammar_key,
-    predict_blocks,
-    site_onehot,
-    summarize,
-)
+from regviz.spacing.design import (background_array, check_positive, grammar_key, predict_blocks,
+                                   site_onehot, summarize)
 from regviz.spacing.inputs import insert_motif
 
 CONVENTIONS = {

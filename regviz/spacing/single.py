@@ -15,14 +15,8 @@ import numpy as np
 import pandas as pd
 
 from regviz.errors import ExperimentError
-from regviz.spacing.design import (
-    background_array,
-    check_positive,
-    grammar_key,
-    predict_blocks,
-    site_onehot,
-    summarize,
-)
+from regviz.spacing.design import (background_array, check_positive, grammar_key, predict_blocks,
+                                   site_onehot, summarize)
 from regviz.spacing.inputs import insert_motif
 
 

@@ -9,24 +9,10 @@
 * `regviz.training.shipped`: the recipes of the shipped checkpoints.
 """
 
-from regviz.training.jobs import (
-                                  JobError,
-                                  JobManager,
-                                  JobSpec,
-                                  JobStatus,
-                                  build_for_dataset,
-                                  get_manager,
-                                  run_job,
-                                  runs_root,
-)
-from regviz.training.loop import (
-                                  PHASES,
-                                  ProgressReport,
-                                  TrainConfig,
-                                  TrainConfigError,
-                                  TrainingFailed,
-                                  train,
-)
+from regviz.training.jobs import (JobError, JobManager, JobSpec, JobStatus, build_for_dataset,
+                                  get_manager, run_job, runs_root)
+from regviz.training.loop import (PHASES, ProgressReport, TrainConfig, TrainConfigError,
+                                  TrainingFailed, train)
 from regviz.training.metrics import BalancedTaskLoss, evaluate, loss_function, primary_metric, score
 
 __all__ = [
