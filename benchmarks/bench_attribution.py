@@ -5,7 +5,7 @@
 
 Table 1: seconds for one sequence per method, deepstarr (class preset) at 249 bp and
 decode (class preset) at 4,000 bp, CPU with 2 threads (random weights: latency does not
-depend on training). Table 2: fast ISM vs batched brute force (`regviz.ism.
+depend on training). Table 2: fast ISM vs batched brute force (`regviz.attribution.
 ism_brute_force`, 3 L mutants in batches of 256) of the same model in the same process,
 with the maximum absolute difference. Target: >= 20x at 4 kb (decode; deepstarr built
 at 4,000 bp). ``--brute-fraction`` times brute force on an evenly spaced subset of

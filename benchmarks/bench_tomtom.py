@@ -2,7 +2,7 @@
 
 Prints a table of seconds for loading the JASPAR collection, the first Tomtom
 call in this (fresh) process, which loads memelite's compiled kernels from the
-numba disk cache (or compiles them, ~90 s, if ``python -m regviz.warmup`` has
+numba disk cache (or compiles them, ~90 s, if ``regviz-warmup`` has
 not run), and a second, warm call. Run: ``python benchmarks/bench_tomtom.py``.
 """
 

@@ -172,3 +172,34 @@ def test_files_stay_small():
     pages = {p.name: n for p in PAGES.glob("*.py")
              if (n := len(p.read_text().splitlines())) > MAX_PAGE_LINES}
     assert pages == {}
+
+
+def test_public_entry_points_keep_their_names():
+    import importlib
+    import subprocess
+
+    names = {
+        "regviz.sequence": ["parse_sequences", "one_hot", "decode", "reverse_complement",
+                            "dinucleotide_shuffle"],
+        "regviz.genome": ["Genome", "parse_region", "tile"],
+        "regviz.motifs": ["jaspar", "tomtom", "fimo"],
+        "regviz.simulate": ["make_dataset"],
+        "regviz.models": ["build", "summary"],
+        "regviz.training": ["train", "TrainConfig", "JobManager"],
+        "regviz.checkpoints": ["load", "save", "list_checkpoints", "dataset_from_card", "Card"],
+        "regviz.importers": ["import_file"],
+        "regviz.predict": ["predict"],
+        "regviz.attribution": ["attribute", "ism"],
+        "regviz.gradcam": ["gradcam", "scan_region", "call_cores"],
+        "regviz.filters": ["filter_pwms", "match_filters", "filter_influence"],
+        "regviz.spacing": ["spacing_experiment", "make_backgrounds"],
+    }
+    for module, attrs in names.items():
+        mod = importlib.import_module(module)
+        for attr in attrs:
+            assert callable(getattr(mod, attr)), f"{module}.{attr}"
+            assert attr in getattr(mod, "__all__", [attr]), f"{attr} not in {module}.__all__"
+    for command in ("regviz.train", "regviz.shipped"):
+        out = subprocess.run([sys.executable, "-m", command, "--help"], capture_output=True,
+                             text=True, cwd=ROOT, timeout=120)
+        assert out.returncode == 0 and "usage:" in out.stdout, out.stderr

@@ -352,6 +352,18 @@ def _shipped(name):
     return model, card, checkpoints.dataset_from_card(card)
 
 
+def test_score_method_is_attribute_then_importance_then_score():
+    model, card, dataset = _shipped("tf-binding_deepbind")
+    seqs, ann, _ = G.test_subset(dataset, 10, seed=0, only_with_sites="CTCF")
+    X = sequence.one_hot(seqs)
+    for method in ("saliency", "deeplift"):
+        got = G.score_method(model, X, ann, dataset.grammar, "CTCF", method)
+        track = A.importance(A.attribute(model, X, method), X, method,
+                             hypothetical=method == "saliency")
+        want = G.score_tracks(track, ann, dataset.grammar, "CTCF")
+        assert got == want
+
+
 def _auroc(model, card, dataset, method, task_index=0, n=200):
     task = card.task_names[task_index]
     seqs, ann, _ = G.test_subset(dataset, n, seed=0, only_with_sites=task)

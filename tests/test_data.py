@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from regviz.data import (TorchDataset, add_shuffled_negatives, dataloader, infer_task_kind,
-                         load_dataset, read_bed_dataset, read_labeled_fasta, read_table, summarize)
+from regviz.data import (TorchDataset, add_shuffled_negatives, dataloader, dataset_table,
+                         infer_task_kind, load_dataset, read_bed_dataset, read_labeled_fasta,
+                         read_table, summarize)
 from regviz.errors import (DataFormatError, InputFormatError, RegvizError, RegvizWarning,
                            SequenceError)
 from regviz.genome import Genome, write_fasta
@@ -364,3 +365,14 @@ def test_torch_dataset_and_dataloader():
     assert torch.equal(valid[1], torch.from_numpy(ds.y[ds.splits["valid"]]))
     with pytest.raises(DataFormatError, match=r"Unknown split 'dev'"):
         TorchDataset(ds, "dev")
+
+
+def test_dataset_table_has_one_row_per_sequence_with_its_split():
+    ds = read_table("id,seq,Bound\n" + "".join(f"s{i},{'ACGT' * 3},{i % 2}\n" for i in range(10)),
+                    name="t.csv")
+    table = dataset_table(ds)
+    assert list(table.columns) == ["index", "name", "split", "Bound", "sequence"]
+    assert table["name"].tolist() == [f"s{i}" for i in range(10)]
+    assert sorted(set(table["split"])) == sorted(ds.splits)
+    for split, idx in ds.splits.items():
+        assert (table.loc[idx, "split"] == split).all()

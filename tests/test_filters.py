@@ -100,6 +100,42 @@ def test_same_padding_windows_are_aligned():
     np.testing.assert_array_equal(counts[1][:, :3], 0)
 
 
+@pytest.mark.parametrize("padding", ["valid", "same", "n_padded"])
+def test_activation_table_rows_are_the_windows_the_filter_reads(padding):
+    """Every row's window and activation agree with the filter applied to those bases."""
+    pssm = motifs.jaspar("CTCF").pssm()[:, :8]
+    if padding == "n_padded":           # DeepBind's paper preset pads w - 1 N's each side
+        model = models.build("deepbind", 40, 1, preset="paper", n_filters=1, filter_width=8)
+    else:
+        model = deepbind_with([pssm], length=40)
+        model.conv.padding = padding
+    with torch.no_grad():
+        model.conv.weight.copy_(torch.as_tensor(pssm, dtype=torch.float32)[None])
+        model.conv.bias.fill_(0.5)
+    seq = random_seqs(1, 40, 7)[0]
+    table = filters.activation_table(model, seq, 0)
+    n_out = {"valid": 33, "same": 40, "n_padded": 47}[padding]
+    assert len(table) == n_out
+    assert table["start"].iloc[0] == {"valid": 1, "same": -2, "n_padded": -6}[padding]
+    inside = table[(table["start"] >= 1) & (table["start"] + 7 <= 40)]
+    assert len(inside) == 33
+    for row in inside.itertuples():
+        assert row.window == seq[row.start - 1:row.start + 7]
+        expected = max(float((pssm * one_hot(row.window)[0]).sum()) + 0.5, 0.0)
+        assert row.activation == pytest.approx(expected, abs=1e-4)
+
+
+def test_default_sequences_are_a_fresh_draw_or_random_dna():
+    card = checkpoints.read_card(shipped_checkpoint("tf-binding_deepbind"))
+    X, seqs, source = filters.default_sequences(card, 50)
+    assert X.shape == (50, 4, 101) and "fresh sequences from the model's synthetic" in source
+    trained = checkpoints.dataset_from_card(card)
+    assert not set(seqs) & set(trained.seqs)                  # held out from training
+    plain = card.replace(dataset=None)
+    X, seqs, source = filters.default_sequences(plain, 20)
+    assert X.shape == (20, 4, 101) and "random sequences (42% GC)" in source
+
+
 @pytest.mark.parametrize("activation", ["relu", "exp"])
 def test_folded_batch_norm_fast_path_equals_the_model(monkeypatch, activation):
     torch.manual_seed(1)

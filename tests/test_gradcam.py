@@ -304,3 +304,16 @@ def test_window_tracks_table_reads_columns_and_names_bad_lines():
     bad = text.replace("\t1.5\t", "\thigh\t")
     with pytest.raises(SequenceError, match=r"line 5: column 'accessibility' holds 'high'"):
         read_window_tracks(bad.encode(), ["accessibility"], 10)
+
+
+def test_held_out_cores_and_window_truth_come_from_the_test_split():
+    from regviz import simulate
+
+    ds = simulate.make_dataset("enhancer-4kb", 60, 0)
+    cores = G.held_out_cores(ds)
+    assert set(cores["seq_index"]) <= set(ds.splits["test"].tolist()) and len(cores) >= 1
+    row = cores.iloc[0]
+    planted, sites = G.window_truth(ds, row.seq_index)
+    assert planted == [(int(row.start), int(row.end))]
+    assert set(sites["role"]) <= {"core-motif", "scattered"} and len(sites) >= 4
+    assert (sites["seq_index"] == row.seq_index).all()

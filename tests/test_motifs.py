@@ -1,8 +1,8 @@
 """Tests for regviz.motifs: matrix maths with known numbers, scanning against
 conv1d, JASPAR lookups, Tomtom/FIMO recovering known answers, MEME files.
 
-Tomtom and FIMO need memelite's compiled kernels; run ``python -m
-regviz.warmup`` once (``make install`` does) so this file takes seconds.
+Tomtom and FIMO need memelite's compiled kernels; run
+``regviz-warmup`` once (``make install`` does) so this file takes seconds.
 """
 
 import math
@@ -323,3 +323,14 @@ def test_meme_round_trip(tmp_path):
         motifs.write_meme([ms[0], ms[0]], tmp_path / "d.meme")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         motifs.read_meme(tmp_path / "missing.meme")
+
+
+def test_parse_meme_reads_uploaded_bytes_and_names_bad_ones(tmp_path):
+    path = motifs.write_meme([motifs.jaspar("CTCF"), motifs.jaspar("GATA1")], tmp_path / "m.meme")
+    found = motifs.parse_meme(path.read_bytes(), "m.meme")
+    assert [m.id for m in found] == ["MA0139.2", "MA0035.5"]
+    np.testing.assert_allclose(found[0].ppm(), motifs.jaspar("CTCF").ppm(), atol=1e-5)
+    with pytest.raises(MotifError, match="upload.meme: the file has no MOTIF blocks"):
+        motifs.parse_meme(b"MEME version 4\n\nALPHABET= ACGT\n", "upload.meme")
+    with pytest.raises(MotifError, match="bad.txt: could not read this as a MEME motif file"):
+        motifs.parse_meme(b"MOTIF x\nletter-probability matrix: w= 2\n0.5 nope\n", "bad.txt")

@@ -299,3 +299,15 @@ def test_filter_site_is_the_core_of_that_filters_pwm():
         spacing.filter_site(fm, 1)
     with pytest.raises(ExperimentError, match="Filter 5 has no PWM here"):
         spacing.filter_site(fm, 5)
+
+
+def test_model_backgrounds_come_from_the_test_split_or_random_dna():
+    ds = simulate.make_dataset("enhancer-activity", 200, 0)
+    test = {ds.seqs[i] for i in ds.splits["test"]}
+    lowest = spacing.model_backgrounds(249, "lowest", 5, 0, 0, ds)
+    assert len(lowest) == 5 and set(lowest) <= test
+    shuffled = spacing.model_backgrounds(249, "shuffle", 5, 0, 0, ds)
+    assert all(len(s) == 249 for s in shuffled) and not set(shuffled) & test
+    plain = spacing.model_backgrounds(120, "shuffle", 4, 0, 0, None)
+    assert [len(s) for s in plain] == [120] * 4
+    assert 0.3 < np.mean([sequence.gc_content(s) for s in plain]) < 0.55

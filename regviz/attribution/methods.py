@@ -15,7 +15,7 @@ float32 (C = 4 for one-hot DNA, ACGT order), the same shape as ``X``:
                             one batched ``DeepLift`` so every input gets its own shuffles)
 ``"gradient_shap"``         captum ``GradientShap`` against ``n_references`` shuffles
                             (``n_samples`` random points on the reference-input lines)
-``"ism"``                   f(mutant) - f(reference) per substitution (`regviz.ism.ism`)
+``"ism"``                   f(mutant) - f(reference) per substitution (`regviz.attribution.ism`)
 ==========================  ===============================================================
 
 Options (keyword arguments of `attribute`):
@@ -46,7 +46,7 @@ other methods keep every gradient paired with its own reference).
   ``allow_approximate`` (run DeepLIFT on models where it is not exact).
 
 The model is run on its own device in eval mode and left in the mode it came in.
-For ISM options see `regviz.ism.ism`.
+For ISM options see `regviz.attribution.ism`.
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ def make_dataset(name: str, n: int, seed: int = 0, noise: bool = True, **options
     -------
     Dataset
         ``seqs`` (upper-case ACGT strings), ``y`` (n, n_tasks) float32,
-        ``splits`` (80/10/10 from :func:`regviz.dataset.random_splits`),
+        ``splits`` (80/10/10 from :func:`regviz.data.random_splits`),
         ``annotations`` (every planted site; intervals such as DECODE cores
         with strand "."), ``grammar`` (JSON), ``tracks`` (enhancer-4kb with
         ``tracks`` set), ``meta`` (seed, generator_version, description,

@@ -79,7 +79,7 @@ class TrainConfig:
     task_balance : float
         With several tasks, weight each task's batch loss by (its loss / the
         tasks' mean loss) ** task_balance, so that tasks still at chance pull
-        harder than those already learned (`regviz.metrics.BalancedTaskLoss`);
+        harder than those already learned (`regviz.training.metrics.BalancedTaskLoss`);
         0 averages the tasks' losses as they are.
     """
 
@@ -139,7 +139,7 @@ class ProgressReport:
     Attributes
     ----------
     phase : str
-        "prepare" (data and model, from `regviz.jobs` only), "start", "train"
+        "prepare" (data and model, from `regviz.training.jobs` only), "start", "train"
         (after a step), "validate" (after an epoch's validation), "done" (final,
         with best and test metrics) or "cancelled".
     epoch, step, total_steps : int
@@ -148,7 +148,7 @@ class ProgressReport:
         Loss of the latest batch ("train"), the epoch's mean ("validate"), or
         None before the first step.
     valid_metrics : dict
-        Latest validation metrics (`regviz.metrics.score` dict plus "loss").
+        Latest validation metrics (`regviz.training.metrics.score` dict plus "loss").
     lr : float
     elapsed, eta : float
         Seconds since the start, and estimated seconds left (None until known).
@@ -165,7 +165,7 @@ class ProgressReport:
         best weights (in the "done" report).
     stopped_early : bool
     checkpoint : str or None
-        Folder a finished job wrote (set by `regviz.jobs`, not by `train`).
+        Folder a finished job wrote (set by `regviz.training.jobs`, not by `train`).
     """
 
     phase: str
