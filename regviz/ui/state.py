@@ -69,12 +69,12 @@ def model_picker() -> None:
     st.sidebar.selectbox("Active model", list(models), key=ACTIVE,
                          help="Shipped models, models trained on the Train page, and "
                               "uploaded checkpoints. Every view uses this one.")
-    st.sidebar.text(_card_line(models[st.session_state[ACTIVE]]))
+    st.sidebar.caption(checkpoints.escape(_card_line(models[st.session_state[ACTIVE]])))
 
 
 def _card_line(folder: str) -> str:
-    """What the active model predicts, in one plain-text line (never markdown: the card
-    may come from an upload)."""
+    """What the active model predicts, in one line (escaped where shown: the card may
+    come from an upload)."""
     try:
         card = checkpoints.read_card(folder)
     except Exception as exc:  # noqa: BLE001 - a bad card must not break the sidebar
