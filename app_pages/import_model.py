@@ -19,7 +19,7 @@ st.markdown(
     "BatchNormalization, ReLU, MaxPooling1D, Dropout, Flatten, Dense layers and one or "
     "more Dense output heads (DeepSTARR's Dev and Hk). TensorFlow is not needed.")
 
-upload = st.file_uploader(f"Model file (at most {state.MAX_IMPORT_UPLOAD_MB} MB)",
+upload = st.file_uploader(f"Model file (at most {state.import_limit_mb()} MB)",
                           key="import_file",
                           help="Any file can be chosen; regviz checks what it is and says so.")
 c1, c2 = st.columns(2)

@@ -6,6 +6,10 @@ catch either. Messages say what was wrong, where (record name, 1-based
 position), and what is allowed.
 """
 
+import warnings
+
+import numpy as np
+
 
 class RegvizError(Exception):
     """Base class of every regviz input error (catch this in the app)."""
@@ -62,3 +66,17 @@ class AttributionError(RegvizError, ValueError):
 
 class ExperimentError(RegvizError, ValueError):
     """An in-silico motif experiment cannot be run with the requested settings."""
+
+
+def warn_if_not_finite(values, what: str):
+    """Warn (RegvizWarning) when ``values`` hold NaN or infinities, saying how many and
+    the likely cause; returns ``values`` unchanged. Used on every model output and track a
+    user sees, so that a broken model never shows silent NaN."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "fc" and arr.size and not np.isfinite(arr).all():
+        bad = int((~np.isfinite(arr)).sum())
+        warnings.warn(f"{what}: {bad:,} of {arr.size:,} values are not finite (NaN or "
+                      "infinite). The model's weights are probably too large for these "
+                      "inputs (an exploded training run or a damaged import); its numbers "
+                      "cannot be trusted.", RegvizWarning, stacklevel=3)
+    return values

@@ -222,6 +222,21 @@ def _sniff(path):
     raise GenomeFileError(f"{path} is empty: a FASTA file needs at least one '>name' line.")
 
 
+def _index_fits(fai: Path, size: int) -> bool:
+    """True when a ``.fai`` index describes a plain FASTA file of ``size`` bytes: its last
+    record's bases end where the file ends (give or take the last line break). An index
+    left from another file (a FASTA replaced by one with an older time stamp) does not."""
+    try:
+        rows = [line.split("\t") for line in fai.read_text().splitlines() if line.strip()]
+        name, length, offset, bases, width = rows[-1][:5]
+        length, offset, bases, width = int(length), int(offset), int(bases), int(width)
+    except (OSError, ValueError, IndexError):
+        return False
+    full, rest = divmod(length, bases) if bases else (0, length)
+    end = offset + full * width + rest
+    return end <= size <= end + (width - bases) + 1
+
+
 class Genome:
     """A FASTA genome (plain or bgzipped) read through pyfaidx.
 
@@ -241,9 +256,15 @@ class Genome:
         mtime = self.path.stat().st_mtime
         fresh = all(p.is_file() and p.stat().st_mtime >= mtime
                     for p in ([fai, gzi] if bgzf else [fai]))
+        fresh = fresh and (bgzf or _index_fits(fai, self.path.stat().st_size))
         try:
-            if not fresh and not os.access(self.path.parent, os.W_OK):
-                key = hashlib.sha1(str(self.path.resolve()).encode()).hexdigest()[:12]
+            if not fresh and os.access(self.path.parent, os.W_OK):
+                for stale in (fai, gzi):
+                    stale.unlink(missing_ok=True)
+            elif not fresh:
+                stat = self.path.stat()
+                key = hashlib.sha1(f"{self.path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+                                   .encode()).hexdigest()[:12]
                 fai, gzi = (cache_dir() / "fai" / f"{key}-{self.path.name}{ext}"
                             for ext in (".fai", ".gzi"))
                 fai.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from regviz import devices
-from regviz.errors import SequenceError
+from regviz.errors import SequenceError, warn_if_not_finite
 from regviz.sequence import SequenceRecord, one_hot
 
 
@@ -43,9 +43,10 @@ def predict(model: torch.nn.Module, X, batch_size: int = 256, device=None) -> np
                             f"{tuple(tensor.shape)}.")
     was_training = model.training
     try:
-        return predict_tensor(model, tensor, batch_size=batch_size, device=device).numpy()
+        out = predict_tensor(model, tensor, batch_size=batch_size, device=device).numpy()
     finally:
         model.train(was_training)
+    return warn_if_not_finite(out, "Predictions")
 
 
 @torch.no_grad()

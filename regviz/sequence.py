@@ -12,35 +12,52 @@ Conventions
 
   - IUPAC ambiguity codes other than N (R Y S W K M B D H V) become ``N``;
   - RNA ``U`` becomes ``T``;
-  - digits and whitespace inside a record (GenBank-style numbered lines) are
-    removed;
+  - whitespace inside a record is removed;
+  - the numbers that start GenBank-style numbered lines (``1 acgtacgtac gtacgtacgt``)
+    are removed, when every line of the paste (or of the FASTA record) is one;
   - ``-`` or ``.`` alignment gaps are errors (the length would change silently).
 
-  Any other character is a :class:`~regviz.errors.SequenceError` naming the
-  record, the 1-based position and the character.
+  Any other character, a digit inside a sequence included, is a
+  :class:`~regviz.errors.SequenceError` naming the record, the 1-based position and
+  the character.
 * Pasted text without ``>`` headers: each non-empty line is one sequence
   (``seq1``, ``seq2``...), except GenBank-style numbered lines, which form one
   sequence; ``single=True`` joins all lines into one sequence.
+* Lines end at ``\n``, ``\r\n`` or ``\r`` only. A FASTA header may not hold control
+  characters (below 0x20 except tab, and 0x7f).
+* Every pattern here runs in linear time: pasted text comes from anyone.
 """
 
 from __future__ import annotations
 
-import gzip
 import re
 import warnings
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from regviz.errors import GenomeFileError, InputFormatError, RegvizWarning, SequenceError
+from regviz.limits import gunzip
 
 ALPHABET = "ACGT"
 IUPAC_AMBIGUOUS = set("RYSWKMBDHV")
 _COMPLEMENT = str.maketrans("ACGTNRYSWKMBDHVacgtnryswkmbdhv", "TGCANYRSWMKVHDBtgcanyrswmkvhdb")
 _ALLOWED_HINT = "allowed: A, C, G, T, N (any case); IUPAC codes and U are converted"
-_GENBANK_LINE = re.compile(r"^\s*\d+\s+[A-Za-z ]+$")
+_TO_N = str.maketrans("RYSWKMBDHV", "N" * 10)
+_NEWLINE = re.compile(r"\r\n?|\n")
+_SPACE = re.compile(r"\s+")
+_NOT_BASE = re.compile(r"[^ACGTN]")
+_AMBIGUOUS = re.compile(r"[RYSWKMBDHV]")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# a GenBank-numbered line: a number, a space or tab, then only letters, spaces and tabs
+# (three patterns with disjoint character classes, so no backtracking blow-up)
+_LINE_NUMBER = re.compile(r"^[ \t]*[0-9]+[ \t]")
+_LETTERS_SPACES = re.compile(r"[A-Za-z \t]*")
+_LETTER = re.compile(r"[A-Za-z]")
+_GENBANK_EXAMPLE = "'1 acgtacgtac gtacgtacgt'"
 _LOOKUP = np.full(256, 4, dtype=np.int8)  # 0..3 = ACGT, 4 = N
 for _i, _b in enumerate(ALPHABET):
     _LOOKUP[ord(_b)] = _i
@@ -75,37 +92,84 @@ def gc_content(seq: str) -> float:
     return (s.count("G") + s.count("C")) / called if called else float("nan")
 
 
-def clean_sequence(raw: str, name: str = "sequence") -> str:
+def clean_sequence(raw: str, name: str = "sequence", numbered: bool = False) -> str:
     """Validate one record's raw sequence text and return it as upper-case ACGTN.
 
     Applies the conversions listed in the module docstring, warning once per
-    kind of change. Raises SequenceError for anything else.
+    kind of change. ``numbered``: ``raw`` is GenBank-numbered lines (see
+    `numbered_lines`), whose leading numbers are removed. Raises SequenceError
+    for anything else.
     """
     text = raw.upper()
-    if re.search(r"[\d \t]", text.strip()):
-        warnings.warn(f"{name}: removed digits and spaces (GenBank-style numbering).",
+    if numbered:
+        text = "\n".join(_LINE_NUMBER.sub("", line, count=1) for line in split_lines(text))
+        warnings.warn(f"{name}: removed line numbers and spaces (GenBank-style numbering).",
                       RegvizWarning, stacklevel=3)
-    seq = re.sub(r"[\s\d]+", "", text)
-    bad = re.search(r"[^ACGTN]", seq)
-    if bad is None:
+    elif " " in (body := text.strip()) or "\t" in body:
+        warnings.warn(f"{name}: removed spaces inside the sequence.", RegvizWarning, stacklevel=3)
+    seq = _SPACE.sub("", text)
+    if _NOT_BASE.search(seq) is None:
         return seq
     if "U" in seq:
         n_u = seq.count("U")
         seq = seq.replace("U", "T")
         warnings.warn(f"{name}: read {n_u} RNA 'U' as 'T'.", RegvizWarning, stacklevel=3)
-    ambiguous = [(i, c) for i, c in enumerate(seq) if c in IUPAC_AMBIGUOUS]
-    if ambiguous:
-        first = ", ".join(f"{c} at {i + 1}" for i, c in ambiguous[:3])
-        more = "" if len(ambiguous) <= 3 else f" and {len(ambiguous) - 3} more"
-        warnings.warn(f"{name}: {len(ambiguous)} IUPAC ambiguity code(s) read as N ({first}{more}).",
+    n_ambiguous = sum(seq.count(c) for c in IUPAC_AMBIGUOUS)
+    if n_ambiguous:
+        first = ", ".join(f"{m.group()} at {m.start() + 1}"
+                          for m in islice(_AMBIGUOUS.finditer(seq), 3))
+        more = "" if n_ambiguous <= 3 else f" and {n_ambiguous - 3} more"
+        warnings.warn(f"{name}: {n_ambiguous} IUPAC ambiguity code(s) read as N ({first}{more}).",
                       RegvizWarning, stacklevel=3)
-        seq = re.sub("[RYSWKMBDHV]", "N", seq)
-    bad = re.search(r"[^ACGTN]", seq)
-    if bad is not None:
+        seq = seq.translate(_TO_N)
+    bad = _NOT_BASE.search(seq)
+    if bad is None:
+        return seq
+    if seq.isascii() and seq.isdigit():
         raise SequenceError(
-            f"{name}: character {bad.group()!r} at position {bad.start() + 1} is not a "
-            f"DNA base ({_ALLOWED_HINT}).")
-    return seq
+            f"{name}: has only digits, no DNA bases ({_ALLOWED_HINT}). Line numbers are "
+            f"removed only from GenBank-numbered lines such as {_GENBANK_EXAMPLE}. "
+            f"Got {_preview(seq)} instead.")
+    hint = "" if not bad.group().isdigit() else (
+        f" Digits are removed only when every line is GenBank-numbered, such as "
+        f"{_GENBANK_EXAMPLE}.")
+    raise SequenceError(
+        f"{name}: character {bad.group()!r} at position {bad.start() + 1} is not a "
+        f"DNA base ({_ALLOWED_HINT}).{hint}")
+
+
+def _preview(text: str, n: int = 30) -> str:
+    """``repr`` of the start of ``text`` (messages stay short whatever the input)."""
+    return repr(text[:n]) + ("..." if len(text) > n else "")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines of ``text``, ending at ``\\n``, ``\\r\\n`` or ``\\r`` only (unlike
+    ``str.splitlines``, a form feed or other control character stays in its line)."""
+    return _NEWLINE.split(text)
+
+
+def numbered_lines(lines: list[str]) -> bool:
+    """True when every non-empty line is GenBank-numbered: a number, then groups of
+    letters separated by spaces (``1 acgtacgtac gtacgtacgt``)."""
+    rows = [line for line in lines if line.strip()]
+    return bool(rows) and all(_numbered(line) for line in rows)
+
+
+def _numbered(line: str) -> bool:
+    start = _LINE_NUMBER.match(line)
+    return start is not None and _LETTERS_SPACES.fullmatch(line, start.end()) is not None \
+        and _LETTER.search(line, start.end()) is not None
+
+
+def check_header(line: str, where: str) -> None:
+    """InputFormatError when a FASTA header line holds a control character."""
+    bad = _CONTROL.search(line)
+    if bad is not None:
+        raise InputFormatError(
+            f"{where}: the FASTA header holds control character {bad.group()!r} at column "
+            f"{bad.start() + 1}; names and descriptions may hold printable text and tabs only. "
+            f"Got {_preview(line, 60)} instead.")
 
 
 def parse_sequences(text: str, single: bool = False) -> list[SequenceRecord]:
@@ -126,13 +190,14 @@ def parse_sequences(text: str, single: bool = False) -> list[SequenceRecord]:
     if text is None or not text.strip():
         raise InputFormatError("No sequence given: paste DNA (raw or FASTA) or upload a FASTA file.")
     text = text.lstrip("\ufeff")
-    lines = text.splitlines()
+    lines = split_lines(text)
     if any(line.startswith(">") for line in lines):
         records = _parse_fasta_lines(lines)
     else:
         rows = [line for line in lines if line.strip()]
-        if single or all(_GENBANK_LINE.match(r) for r in rows):
-            records = [SequenceRecord("seq1", clean_sequence("\n".join(rows), "seq1"))]
+        numbered = numbered_lines(rows)
+        if single or numbered:
+            records = [SequenceRecord("seq1", clean_sequence("\n".join(rows), "seq1", numbered))]
         else:
             records = [SequenceRecord(f"seq{i + 1}", clean_sequence(r, f"seq{i + 1}"))
                        for i, r in enumerate(rows)]
@@ -145,6 +210,7 @@ def _parse_fasta_lines(lines: list[str]) -> list[SequenceRecord]:
     header, chunks, header_line = None, [], 0
     for lineno, line in enumerate(lines, start=1):
         if line.startswith(">"):
+            check_header(line, f"Line {lineno}")
             if header is not None:
                 records.append(_fasta_record(header, chunks, header_line))
             header, chunks, header_line = line[1:].strip(), [], lineno
@@ -164,7 +230,7 @@ def _fasta_record(header: str, chunks: list[str], lineno: int) -> SequenceRecord
     name, _, description = header.partition(" ")
     if not name:
         raise InputFormatError(f"Line {lineno}: FASTA header '>' has no name.")
-    seq = clean_sequence("\n".join(chunks), name)
+    seq = clean_sequence("\n".join(chunks), name, numbered_lines(chunks))
     if not seq:
         raise InputFormatError(f"{name} (line {lineno}): record has no sequence.")
     return SequenceRecord(name, seq, description.strip())
@@ -183,10 +249,7 @@ def read_fasta(path) -> list[SequenceRecord]:
     p = Path(path)
     if not p.exists():
         raise GenomeFileError(f"FASTA file not found: {p}")
-    raw = p.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    return parse_fasta_bytes(raw, source=p.name)
+    return parse_fasta_bytes(gunzip(p.read_bytes(), p.name), source=p.name)
 
 
 def parse_fasta_bytes(data: bytes, source: str = "upload") -> list[SequenceRecord]:

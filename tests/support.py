@@ -40,6 +40,25 @@ def shipped_checkpoint(name: str) -> Path:
     return folder
 
 
+def run_capped(code: str, mem_mb: int = 1500, timeout: float = 60):
+    """Run ``code`` in a fresh Python whose address space is capped at ``mem_mb`` MB
+    (importing regviz and torch needs about 1.2 GB of address space), so that a hostile
+    input that makes regviz allocate too much fails the test instead of swapping.
+
+    Returns the CompletedProcess (stdout and stderr as text); the cwd is the repository.
+    """
+    import resource
+    import subprocess
+    import sys
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (mem_mb * 2**20, mem_mb * 2**20))
+
+    return subprocess.run([sys.executable, "-c", code], preexec_fn=cap, cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
 def copy_checkpoint(name: str, root: Path) -> Path:
     """A copy of a shipped checkpoint under ``root`` (for tests that write next to it)."""
     target = Path(root) / name

@@ -17,7 +17,7 @@ PACKAGE = ROOT / "regviz"
 PAGES = ROOT / "app_pages"
 # lowest first; a unit may import units of its own or a lower layer (docs/architecture.md)
 LAYERS = [
-    {"errors"},
+    {"errors", "limits"},
     {"sequence", "devices"},
     {"genome", "motifs", "plotting"},
     {"data"},

@@ -394,3 +394,27 @@ def test_enhancer_activity_deepstarr_finds_planted_dev_motifs(method):
 def test_enhancer_activity_deepstarr_dev_is_well_above_chance():
     model, card, dataset = _shipped("enhancer-activity_deepstarr")
     assert _auroc(model, card, dataset, "deeplift", task_index=0) >= 0.85
+
+
+def test_non_finite_outputs_and_tracks_are_said_not_silent():
+    """Finite but huge weights give NaN outputs: predictions, attributions, Grad-CAM and
+    the sanity panel all say so."""
+    from regviz import gradcam, predict
+    from regviz.errors import RegvizWarning
+
+    model = build("deepstarr", 249, 2, output_kind="regression").eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.fill_(3e38)
+    X = sequence.one_hot(sequence.random_sequences(2, 249, seed=0))
+    with pytest.warns(RegvizWarning, match="Predictions: .* values are not finite"):
+        predict.predict(model, X)
+    with pytest.warns(RegvizWarning, match="Saliency attributions: .* not finite"):
+        A.attribute(model, X, "saliency")
+    with pytest.warns(RegvizWarning, match="Grad-CAM: .* not finite"):
+        gradcam.gradcam(model, X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = A.sanity(model, X[:1], "saliency")
+    assert any("NaN or infinite" in w for w in report["warnings"])
+    assert report["summary"]["verdict"].str.contains("NaN or infinite").any()

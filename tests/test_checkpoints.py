@@ -16,6 +16,7 @@ import torch
 
 from regviz import checkpoints, models
 from regviz.errors import CheckpointError
+from support import run_capped
 
 X = torch.from_numpy(np.eye(4, dtype=np.float32)[np.random.default_rng(0).integers(0, 4, (8, 60))]
                      .transpose(0, 2, 1).copy())  # (8, 4, 60) one-hot
@@ -272,6 +273,47 @@ def test_load_zip_round_trip_and_refusals(saved, tmp_path):
     assert not (tmp_path / "evil.txt").exists() and not marker.exists()
     with pytest.raises(CheckpointError, match=r"over the 1000-byte limit"):
         checkpoints.load_zip(make_zip(files), tmp_path / "big", max_bytes=1000)
+
+
+def test_a_zip_that_does_not_load_leaves_nothing_behind(saved, tmp_path):
+    _, folder = saved
+    files = {n: (folder / n).read_bytes() for n in ("model.safetensors", "card.json")}
+    broken = make_zip({**files, "card.json": b'{"schema_version": 1, "registry_name": '
+                                             b'"deepbind", "tasks": "x", "config": {}}'})
+    for _ in range(2):   # the second upload of the same broken zip is refused again
+        with pytest.raises(CheckpointError, match="tasks must be a JSON object"):
+            checkpoints.load_zip(broken, tmp_path / "up" / "broken-1234")
+        assert list((tmp_path / "up").iterdir()) == []
+        assert checkpoints.list_checkpoints(tmp_path / "up") == []
+
+
+def test_sizes_on_a_card_are_checked_before_anything_is_allocated(saved, tmp_path):
+    _, folder = saved
+    card = json.loads((folder / "card.json").read_text())
+    hostile = tmp_path / "hostile"
+    hostile.mkdir()
+    (hostile / "model.safetensors").write_bytes((folder / "model.safetensors").read_bytes())
+    (hostile / "card.json").write_text(json.dumps(
+        {**card, "config": {**card["config"], "n_filters": 30_000_000, "filter_width": 30}}))
+    code = ("from regviz import checkpoints\n"
+            "from regviz.errors import CheckpointError\n"
+            "try:\n"
+            f"    checkpoints.load({str(hostile)!r})\n"
+            "except CheckpointError as exc:\n"
+            "    print('refused:', exc)\n")
+    proc = run_capped(code, mem_mb=1500, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "parameters, over this server's limit of 100,000,000" in proc.stdout
+    cases = [({"input_length": 10**9}, r"input_length 1,000,000,000 is over this server's "
+                                        r"limit of 250,000"),
+             ({"filter_width": 1e400}, r"cannot rebuild 'deepbind' from its config"),
+             ({"n_filters": 8}, r"shape conv.weight is \(4, 4, 12\) in the file but "
+                                r"\(8, 4, 12\) in the model")]
+    for change, pattern in cases:
+        text = json.dumps({**card, "config": {**card["config"], **change}})
+        (hostile / "card.json").write_text(text.replace("Infinity", "1e400"))
+        with pytest.raises(CheckpointError, match=pattern):
+            checkpoints.load(hostile)
 
 
 def test_list_checkpoints(tmp_path):

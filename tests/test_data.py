@@ -2,12 +2,17 @@
 
 import gzip
 import io
+import re
+import signal
+import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from support import run_capped
 
 from regviz.data import (TorchDataset, add_shuffled_negatives, dataloader, dataset_table,
                          infer_task_kind, load_dataset, read_bed_dataset, read_labeled_fasta,
@@ -376,3 +381,117 @@ def test_dataset_table_has_one_row_per_sequence_with_its_split():
     assert sorted(set(table["split"])) == sorted(ds.splits)
     for split, idx in ds.splits.items():
         assert (table.loc[idx, "split"] == split).all()
+
+
+# ----------------------------------------------------------------------------- hostile input
+
+MB = 2**20
+
+
+@contextmanager
+def deadline(seconds=10):
+    """Stop a runaway parse (a backtracking regex) with TimeoutError instead of hanging."""
+    def stop(*_):
+        raise TimeoutError(f"still parsing after {seconds} s")
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def timed(read, *args, **kwargs):
+    """Seconds ``read(*args, **kwargs)`` took (under a deadline) and what it raised."""
+    with deadline():
+        start = time.perf_counter()
+        try:
+            read(*args, **kwargs)
+            error = None
+        except Exception as exc:  # noqa: BLE001 - the caller checks what it was
+            error = exc
+        return time.perf_counter() - start, error
+
+
+@pytest.mark.parametrize("label", ["1" * MB + "x", "1" * MB + "." + "1" * MB + "x",
+                                   "1e" + "1" * MB + "x", "-." + "1" * MB + "e+x"])
+def test_one_megabyte_label_in_a_fasta_header_is_refused_in_milliseconds(label):
+    seconds, error = timed(read_labeled_fasta, f">a {label}\n{S1}\n".encode(), name="p.fa")
+    assert isinstance(error, DataFormatError), error
+    assert re.search(r"p.fa, line 1 .*the label must be a number .*Got '[-.1e]{40}'\.\.\. "
+                     r"instead\.$", str(error))
+    assert len(str(error)) < 400 and seconds < 1.0, f"{seconds:.3f} s"
+
+
+@pytest.mark.parametrize("sep", [",", "\t", None])
+def test_huge_number_cells_in_a_table_are_refused_in_milliseconds(sep):
+    gap = sep or " "
+    near_limit = "1" * 100_000 + "x"  # under the cell limits: the number pattern runs on it
+    text = gap.join(("id", "seq", "y")) + "\n" + gap.join((near_limit, S1, "1")) + "\n" + \
+        gap.join(("b", S2, near_limit)) + "\n"
+    seconds, error = timed(read_table, text.encode(), name="t.csv", sep=sep)
+    assert isinstance(error, DataFormatError), error
+    assert "t.csv, line 3 (b): the label in column 'y' must be a number" in str(error)
+    assert seconds < 1.0, f"{seconds:.3f} s"
+    huge = gap.join(("seq", "y")) + "\n" + gap.join((S1, "1" * MB + "x")) + "\n"
+    seconds, error = timed(read_table, huge.encode(), name="t.csv", sep=sep)
+    assert isinstance(error, DataFormatError), error
+    assert re.match(r"t.csv, line 2: a field is longer than 250,000 characters", str(error))
+    assert seconds < 1.0, f"{seconds:.3f} s"
+
+
+def test_csv_errors_become_data_format_errors_naming_file_and_line():
+    quoted = f'seq,y\n{S1},1\n"{"A" * MB}",0\n'  # one quoted field past the cell limit
+    with pytest.raises(DataFormatError, match=r"big.csv, line 3: a field is longer than "
+                                              r"250,000 characters, the most a table cell"):
+        load_dataset(quoted.encode(), name="big.csv")
+    mac = read_table(f"seq,y\r{S1},1\r{S2},0\r".encode(), name="mac.csv")  # \r line ends
+    assert mac.seqs == [S1, S2] and mac.meta["lines"] == [2, 3]
+    damaged = bytearray(gzip.compress(f"seq,y\n{S1},1\n".encode()))
+    damaged[-6] ^= 0xFF  # the CRC no longer matches
+    with pytest.raises(DataFormatError, match=r"x.csv.gz: damaged gzip file"):
+        load_dataset(bytes(damaged), name="x.csv.gz")
+
+
+def test_truncated_gzip_is_refused_not_read_in_part():
+    packed = gzip.compress(("seq,y\n" + "".join(f"{dna(20)},{k % 2}\n" for k in range(2000)))
+                           .encode())
+    with pytest.raises(DataFormatError, match=r"x\.csv\.gz: .*gzip"):
+        load_dataset(packed[:len(packed) // 2], name="x.csv.gz")
+
+
+def test_control_character_in_a_labelled_fasta_header_names_file_and_line():
+    with pytest.raises(InputFormatError, match=r"up.fa, line 3: the FASTA header holds control "
+                                               r"character '\\x00' at column 3"):
+        read_labeled_fasta(f">a 1\n{S1}\n>b\x00 0\n{S2}\n".encode(), name="up.fa")
+
+
+def test_digit_in_a_labelled_fasta_sequence_names_line_and_column():
+    with pytest.raises(SequenceError, match=r"p.fa, line 5, column 2: b: character '7' at "
+                                            r"position 8 is not a DNA base"):
+        read_labeled_fasta(f">a 1\n{S1}\n>b 0\nACGTAC\nG7TAC\n".encode(), name="p.fa")
+    numbered = ">b 0\n  1 acgtac gtac\n 11 ttXt\n"  # GenBank-numbered record, bad base
+    with pytest.raises(SequenceError, match=r"p.fa, line 5, column 3: b: character 'X' at "):
+        read_labeled_fasta(f">a 1\n{S1}\n{numbered}".encode(), name="p.fa")
+
+
+def test_gzip_bomb_dataset_is_refused_quickly_with_a_capped_memory(tmp_path):
+    path = tmp_path / "bomb.csv.gz"
+    member = gzip.compress(b"A" * 16 * MB)  # 64 concatenated members: 1 GB of 'A'
+    path.write_bytes(gzip.compress(f"seq,y\n{S1},1\n".encode()) + member * 64)
+    assert path.stat().st_size < 2 * MB
+    # importing regviz.data (torch) takes ~0.9 GB of the 1.5 GB; the default cap is 400 MB
+    code = f"""if True:
+        import time
+        from regviz.data import load_dataset
+        from regviz.errors import DataFormatError
+        start = time.perf_counter()
+        try:
+            load_dataset({str(path)!r})
+        except DataFormatError as exc:
+            print(f"refused in {{time.perf_counter() - start:.2f}} s: {{exc}}")
+        """
+    done = run_capped(code, mem_mb=1500, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "bomb.csv.gz unpacks to more than 400 MB" in done.stdout, done.stdout

@@ -323,3 +323,18 @@ def test_duplicate_contig_names(tmp_path):
 
 def test_errors_share_base_class():
     assert issubclass(GenomeFileError, RegvizError) and issubclass(GenomeFileError, FileNotFoundError)
+
+
+def test_a_stale_index_from_a_replaced_fasta_is_not_trusted(tmp_path):
+    """A FASTA replaced by another one with an older time stamp: the old .fai (newer than
+    the file) must not be used, or fetches return bases from the wrong contig."""
+    path = tmp_path / "g.fa"
+    write_fasta([("chrA", "A" * 500), ("chrB", "C" * 300)], path)
+    with Genome(path) as g:
+        assert g.contigs == {"chrA": 500, "chrB": 300}
+    write_fasta([("chrX", "G" * 120), ("chrY", "T" * 900)], path)
+    old = path.stat().st_mtime - 3600
+    os.utime(path, (old, old))                    # the index now looks newer than the file
+    with Genome(path) as g:
+        assert g.contigs == {"chrX": 120, "chrY": 900}
+        assert g.fetch("chrY:1-5") == "TTTTT"

@@ -21,13 +21,13 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from regviz import checkpoints, importers, sequence
-from regviz.errors import CheckpointError, ImportFormatError
+from regviz.errors import CheckpointError, ImportFormatError, ModelConfigError
 from regviz.importers import deepbind as db
 from regviz.importers import keras as kr
 from regviz.importers.reference import DOCUMENTED, ENCODE, ORIGINAL_TOOL, numpy_keras_forward
 from regviz.models.convnets import DeepSTARRConfig
 from support import (BN, CONV, HAND_AVG, HAND_AVG_SCORE, HAND_RC, SHARED_DATA, hand_keras,
-                     keras_config, needs_shared_data, write_keras_h5)
+                     keras_config, needs_shared_data, run_capped, write_keras_h5)
 
 DATA = SHARED_DATA
 needs_data = needs_shared_data
@@ -115,6 +115,54 @@ def test_deepbind_truncated_real_layout_file(tmp_path):
                                                 r"the file is truncated or malformed"):
         importers.import_file(path, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_deepbind_sizes_are_checked_before_anything_is_allocated(tmp_path):
+    """Small hostile files (1 kB to 2 MB) end with an ImportFormatError in a 1.5 GB
+    process, not a MemoryError, a ValueError from int() or a killed process."""
+    files = {
+        "huge.txt": HAND_AVG.replace("num_detectors = 2", "num_detectors = 30000000"),
+        "digits.txt": HAND_AVG.replace("num_detectors = 2", "num_detectors = " + "9" * 5000),
+        "commas.txt": HAND_AVG.replace("weights1 = 1,3,-2,6", "weights1 = " + "," * 2_000_000),
+        "lines.txt": HAND_AVG + "\n" * 2_000_000,
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    code = (f"from pathlib import Path\nfrom regviz import importers\n"
+            f"for name in {sorted(files)!r}:\n"
+            f"    try:\n"
+            f"        importers.import_file(Path({str(tmp_path)!r}) / name, "
+            f"Path({str(tmp_path)!r}) / ('ck_' + name))\n"
+            f"        print('IMPORTED', name)\n"
+            f"    except importers.ImportFormatError as exc:\n"
+            f"        print('REFUSED', exc)\n")
+    out = run_capped(code, mem_mb=1500, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "REFUSED huge.txt: num_detectors must be between 1 and 4096. Got 30000000 " \
+           "instead." in out.stdout
+    assert "REFUSED digits.txt: num_detectors must be between 1 and 4096. Got a 5,000-digit " \
+           "number instead." in out.stdout
+    assert "REFUSED commas.txt: weights1 has 2000001 value(s) but a model with 2 detectors " \
+           "of length 2, has_avg_pooling=1, num_hidden=0 needs 4" in out.stdout
+    assert "REFUSED lines.txt: has 2,000,012 lines" in out.stdout
+    assert "IMPORTED" not in out.stdout and not list(tmp_path.glob("ck_*"))
+
+
+def test_deepbind_parameter_and_input_length_limits(monkeypatch):
+    monkeypatch.setattr(db, "MAX_PARAMETERS", 10)
+    with pytest.raises(ImportFormatError, match=r"bad\.txt: a model with 2 detectors of "
+                                                r"length 2, has_avg_pooling=1, num_hidden=0 "
+                                                r"has 23 parameters, over the 10 allowed here "
+                                                r"\(REGVIZ_MAX_PARAMETERS\)"):
+        db.parse_params(HAND_AVG.encode(), "bad.txt")
+    monkeypatch.undo()
+    params = db.parse_params(HAND_AVG.encode(), "hand.txt")
+    top = db.MAX_INPUT_LENGTH
+    with pytest.raises(ModelConfigError, match=rf"deepbind: input_length must be a whole "
+                                               rf"number from 1 to {top:,} "
+                                               rf"\(REGVIZ_MAX_INPUT_LENGTH\)\. Got {top + 1} "
+                                               rf"instead"):
+        db.build_model(params, input_length=top + 1)
 
 
 # --------------------------------------------------------------------- Keras by hand
@@ -443,6 +491,187 @@ def test_keras_truncated_and_malformed_files(tmp_path):
     causal = variant("causal.h5", lambda ls: ls[1]["config"].update(padding="causal"))
     with pytest.raises(ImportFormatError, match=r"Conv1D 'Conv1D_1' uses padding 'causal'"):
         kr.read_keras(causal)
+
+
+# --------------------------------------------------------------------- hostile Keras files
+
+KERNEL = "model_weights/Conv1D_1/Conv1D_1/kernel:0"
+
+
+def keras_variant(tmp_path, name, config_edit=None, raw_config=None, file_edit=None):
+    """The hand-written Keras file (`hand_keras`) with its config and/or HDF5 content
+    edited, written as ``tmp_path / name``."""
+    path, config = hand_keras(tmp_path)
+    cfg = json.loads(json.dumps(config))
+    if config_edit:
+        config_edit(cfg)
+    out = tmp_path / name
+    with h5py.File(path, "r") as src, h5py.File(out, "w") as dst:
+        src.copy("model_weights", dst)
+        dst.attrs["model_config"] = raw_config if raw_config is not None else json.dumps(cfg)
+        if file_edit:
+            file_edit(dst, tmp_path)
+    return out
+
+
+def _external_storage(f, tmp_path):        # the kernel's bytes are a file on the server
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(np.arange(8, dtype=np.float32).tobytes())
+    del f[KERNEL]
+    f.create_dataset(KERNEL, (1, 4, 2), "<f4", external=[(str(secret), 0, 32)])
+
+
+def _virtual(f, tmp_path):
+    with h5py.File(tmp_path / "source.h5", "w") as other:
+        other["x"] = np.ones((1, 4, 2), np.float32)
+    layout = h5py.VirtualLayout((1, 4, 2), "<f4")
+    layout[:] = h5py.VirtualSource(str(tmp_path / "source.h5"), "x", (1, 4, 2))
+    del f[KERNEL]
+    f.create_virtual_dataset(KERNEL, layout)
+
+
+def _soft_link(f, tmp_path):
+    f["model_weights/stash"] = f[KERNEL]
+    del f[KERNEL]
+    f[KERNEL] = h5py.SoftLink("/model_weights/stash")
+
+
+def _external_link(f, tmp_path):        # never read by the import, refused all the same
+    with h5py.File(tmp_path / "source.h5", "w") as other:
+        other["x"] = np.ones(3, np.float32)
+    f["model_weights/extra"] = h5py.ExternalLink(str(tmp_path / "source.h5"), "/x")
+
+
+@pytest.mark.parametrize("edit,match", [
+    (_external_storage, r"evil\.h5: dataset '/model_weights/Conv1D_1/Conv1D_1/kernel:0' keeps "
+                        r"its data in another file \(HDF5 external storage\)"),
+    (_virtual, r"evil\.h5: dataset '/model_weights/Conv1D_1/Conv1D_1/kernel:0' is a virtual "
+               r"dataset"),
+    (_soft_link, r"evil\.h5: '/model_weights/Conv1D_1/Conv1D_1/kernel:0' is a soft link \(to "
+                 r"'/model_weights/stash'\); regviz refuses links in uploaded HDF5 files"),
+    (_external_link, r"evil\.h5: '/model_weights/extra' is an external link \(to '/x' in file "
+                     r"'.*source\.h5'\); regviz refuses links"),
+], ids=["external-storage", "virtual-dataset", "soft-link", "external-link"])
+def test_keras_refuses_files_that_point_outside_themselves(tmp_path, edit, match):
+    path = keras_variant(tmp_path, "evil.h5", file_edit=edit)
+    with pytest.raises(ImportFormatError, match=match):
+        importers.import_file(path, tmp_path / "ck")
+    with pytest.raises(ImportFormatError, match=match):     # as an upload (bytes)
+        importers.import_file(path.read_bytes(), tmp_path / "ck", label="evil.h5")
+    assert not (tmp_path / "ck").exists()
+
+
+def test_keras_sizes_are_checked_before_anything_is_read_or_built(tmp_path):
+    """Tiny hostile files end with an ImportFormatError in a 1.5 GB process: a kernel
+    declared as 8 GB of compressed chunks, a layer of 30 million filters, a weight stored
+    as integers."""
+
+    def huge(f, _):
+        del f[KERNEL]
+        f.create_dataset(KERNEL, shape=(2**31,), dtype="f4", chunks=(2**20,),
+                         compression="gzip")
+
+    def integers(f, _):
+        del f[KERNEL]
+        f[KERNEL] = np.zeros((1, 4, 2), np.int32)
+
+    def filters(cfg):
+        cfg["config"]["layers"][1]["config"]["filters"] = 30_000_000
+
+    paths = [keras_variant(tmp_path, "huge.h5", file_edit=huge),
+             keras_variant(tmp_path, "filters.h5", config_edit=filters),
+             keras_variant(tmp_path, "ints.h5", file_edit=integers)]
+    assert max(p.stat().st_size for p in paths) < 64_000
+    code = (f"from regviz import importers\n"
+            f"for path in {[str(p) for p in paths]!r}:\n"
+            f"    try:\n"
+            f"        importers.import_file(path, path + '.ck')\n"
+            f"        print('IMPORTED', path)\n"
+            f"    except importers.ImportFormatError as exc:\n"
+            f"        print('REFUSED', exc)\n")
+    out = run_capped(code, mem_mb=1500, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert ("REFUSED huge.h5: Conv1D 'Conv1D_1': kernel has shape (2147483648,) but the "
+            "architecture needs (1, 4, 2).") in out.stdout
+    assert (f"REFUSED filters.h5: its architecture has 390,000,002 parameters, over the "
+            f"{kr.MAX_PARAMETERS:,} allowed here (REGVIZ_MAX_PARAMETERS)") in out.stdout
+    assert ("REFUSED ints.h5: weight 'Conv1D_1/kernel:0' of layer 'Conv1D_1' is stored as "
+            "int32; weights must be floating-point numbers") in out.stdout
+    assert "IMPORTED" not in out.stdout and not list(tmp_path.glob("*.ck"))
+
+
+def _conv(cfg):
+    return cfg["config"]["layers"][1]["config"]
+
+
+@pytest.mark.parametrize("edit,match", [
+    (lambda c: _conv(c).update(filters=None),
+     r"Conv1D 'Conv1D_1': filters must be a whole number from 1 to [\d,]+\. Got None instead"),
+    (lambda c: _conv(c).update(filters="64"),
+     r"Conv1D 'Conv1D_1': filters must be a whole number from 1 to [\d,]+\. Got '64' instead"),
+    (lambda c: _conv(c).update(kernel_size="INF"),      # written as the JSON number 1e400
+     r"Conv1D 'Conv1D_1': kernel_size must be a whole number from 1 to [\d,]+\. Got \[inf\] "
+     r"instead"),
+    (lambda c: _conv(c).update(use_bias="no"),
+     r"Conv1D 'Conv1D_1': use_bias must be true or false\. Got 'no' instead"),
+    (lambda c: c["config"]["layers"][-1]["config"].update(units=-3),
+     r"Dense 'Dense_Hk': units must be a whole number from 1 to [\d,]+\. Got -3 instead"),
+    (lambda c: c["config"]["layers"][-1]["config"].update(activation=["sigmoid"]),
+     r"Dense 'Dense_Hk': activation must be a name such as 'relu'\. Got \['sigmoid'\] instead"),
+    (lambda c: c["config"]["layers"][2]["config"].update(epsilon="1e-3"),
+     r"BatchNormalization 'bn_1': epsilon must be a number in \(0\.0, 1\.0\)\. Got '1e-3' "
+     r"instead"),
+    (lambda c: c["config"]["layers"][4]["config"].update(pool_size=[0]),
+     r"MaxPooling1D 'pool_1': pool_size must be a whole number from 1 to [\d,]+\. Got \[0\] "
+     r"instead"),
+    (lambda c: c["config"]["layers"][5]["config"].update(rate=7),
+     r"Dropout 'drop_1': rate must be a number in \[0\.0, 1\.0\)\. Got 7 instead"),
+    (lambda c: c["config"]["layers"][0]["config"].update(batch_input_shape=[None, 10**9, 4]),
+     r"InputLayer 'input_1': length must be a whole number from 1 to [\d,]+\. Got 1000000000 "
+     r"instead"),
+    (lambda c: c["config"].update(layers="all of them"),
+     r"the Functional model's 'layers' must be a non-empty list of layers\. Got 'all of "
+     r"them' instead"),
+    (lambda c: c["config"]["layers"].__setitem__(3, 42),
+     r"entry 4 of the model's 'layers' must be a layer description \(a JSON object\)\. Got "
+     r"42 instead"),
+    (lambda c: c["config"]["layers"][1].update(inbound_nodes=[[[["input_1"], 0, 0, {}]]]),
+     r"layer 'Conv1D_1': 'inbound_nodes' must name the layers it reads\. Got \['input_1'\] "
+     r"instead"),
+    (lambda c: (c["config"]["layers"].pop(),     # ... -> Dense_Dev -> input_1 -> ...
+                c["config"]["layers"][0].update(inbound_nodes=[[["Dense_Dev", 0, 0, {}]]])),
+     r"the layers' 'inbound_nodes' form a loop \(through 'input_1'\)"),
+    (lambda c: c["config"].update(output_layers=[[7, 0, 0]]),
+     r"the model's 'output_layers' must list \[layer name, 0, 0\] entries\. Got \[\[7, 0, 0\]\] "
+     r"instead"),
+], ids=["filters-null", "filters-text", "kernel_size-inf", "use_bias-text", "units-negative",
+        "activation-list", "epsilon-text", "pool_size-zero", "rate-7", "input-length",
+        "layers-text", "layer-number", "inbound-list", "inbound-loop", "output_layers-number"])
+def test_keras_config_values_of_the_wrong_type_are_named(tmp_path, edit, match):
+    _, base = hand_keras(tmp_path)
+    cfg = json.loads(json.dumps(base))
+    edit(cfg)
+    raw = json.dumps(cfg).replace('"INF"', "[1e400]")
+    path = keras_variant(tmp_path, "typed.h5", raw_config=raw)
+    with pytest.raises(ImportFormatError, match=r"typed\.h5: " + match):
+        importers.import_file(path, tmp_path / "ck")
+    assert not (tmp_path / "ck").exists()
+
+
+def test_keras_architecture_json_limits(tmp_path):
+    path, config = hand_keras(tmp_path)
+    with pytest.raises(ImportFormatError, match=r"hand\.h5: its architecture JSON is nested "
+                                                r"too deeply"):
+        kr.read_keras(path, config_json="[" * 100_000)
+    with pytest.raises(ImportFormatError, match=r"hand\.h5: its architecture JSON is "
+                                                r"4,194,305 bytes, over the 4,194,304-byte "
+                                                r"limit"):
+        kr.read_keras(path, config_json=b" " * (4 * 2**20 + 1))
+    # Keras 3 writes a single output as one flat [name, 0, 0] entry
+    single = json.loads(json.dumps(config))
+    single["config"]["layers"].pop()
+    single["config"]["output_layers"] = ["Dense_Dev", 0, 0]
+    assert kr.read_keras(path, config_json=json.dumps(single)).task_names == ["Dev"]
 
 
 # --------------------------------------------------------------------- real files

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from regviz import checkpoints
+from regviz import checkpoints, limits
 from regviz.data import Dataset, random_splits
 from regviz.errors import ModelConfigError
 from regviz.training import JobError, JobManager, JobSpec, TrainConfig, get_manager, jobs
@@ -159,3 +159,60 @@ def test_cuda_job_uses_mixed_precision(tmp_path):  # pragma: no cover - GPU mach
     st = manager.wait(manager.submit(spec(config={"device": "cuda", "epochs": 2})), timeout=300)
     assert st.state == "finished", st.error
     assert st.device.startswith("cuda:") and "mixed precision" in st.report.device
+
+
+def test_only_the_submitting_session_cancels_its_job(tmp_path, monkeypatch):
+    manager = JobManager(root=tmp_path)
+    job_id = manager.submit(long_spec(owner="alice"))
+    wait_for(manager, job_id, lambda s: s.state == "running")
+    with pytest.raises(JobError, match="started by another session; only that session"):
+        manager.cancel(job_id, owner="bob")
+    assert manager.status(job_id).state == "running"
+    assert not manager.may_control(job_id, "bob") and manager.may_control(job_id, "alice")
+    monkeypatch.setenv("REGVIZ_JOBS_ADMIN", "1")          # a teacher's own server
+    assert manager.may_control(job_id, "bob")
+    monkeypatch.delenv("REGVIZ_JOBS_ADMIN")
+    assert manager.cancel(job_id, owner="alice").message.startswith("Cancelling")
+    assert manager.wait(job_id, timeout=60).state == "cancelled"
+
+
+def test_curves_are_thinned_for_display_and_old_jobs_are_dropped(tmp_path, monkeypatch):
+    manager = JobManager(root=tmp_path)
+    job_id = manager.submit(spec(config={"epochs": 3, "batch_size": 8}))
+    full = manager.wait(job_id, timeout=120)
+    assert len(full.history["step"]) == 60
+    thin = manager.status(job_id, max_points=7)
+    assert len(thin.history["step"]) == 7 and thin.history["step"][-1] == 60
+    assert thin.history["step"][0] == 1 and thin.history["epochs"] == full.history["epochs"]
+    assert manager.jobs()[0].history["step"] == []           # the job table needs no curve
+    monkeypatch.setattr(limits, "MAX_FINISHED_JOBS", 1)
+    second = manager.submit(spec())
+    manager.wait(second, timeout=120)
+    assert [j.job_id for j in manager.jobs()] == [second]
+
+
+def test_an_unwritable_runs_folder_is_refused_at_submit(tmp_path):
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    manager = JobManager(root=blocked / "runs")
+    with pytest.raises(JobError, match=r"Cannot write checkpoints to .*runs.*Set REGVIZ_RUNS"):
+        manager.submit(spec())
+    assert manager.jobs() == []
+
+
+def test_a_model_that_cannot_be_saved_is_kept_and_the_error_says_where(tmp_path, monkeypatch):
+    real_save = checkpoints.save
+
+    def full_disk(model, card, folder):
+        if "rescued" not in str(folder):
+            raise OSError(28, "No space left on device")
+        return real_save(model, card, folder)
+
+    monkeypatch.setattr(jobs.checkpoints, "save", full_disk)
+    manager = JobManager(root=tmp_path)
+    st = manager.wait(manager.submit(spec()), timeout=120)
+    assert st.state == "failed"
+    assert "could not save the checkpoint" in st.error and "No space left on device" in st.error
+    rescued = st.error.split("was kept in ")[1].split(":")[0]
+    model, card = checkpoints.load(rescued)
+    assert card.registry_name == "deepbind"

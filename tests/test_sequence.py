@@ -1,9 +1,14 @@
 """Tests for regviz.sequence: parsing, one-hot, reverse complement, shuffles."""
 
+import gzip
+import signal
+import time
 from collections import Counter
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
+from support import run_capped
 
 from regviz.errors import InputFormatError, RegvizWarning, SequenceError
 from regviz.sequence import (decode, dinucleotide_shuffle, gc_content, one_hot, parse_fasta_bytes,
@@ -136,3 +141,146 @@ def test_records_table_columns():
     assert table.to_dict("records") == [
         {"name": "a", "length": 8, "GC": 0.6667, "N count": 2},
         {"name": "b", "length": 2, "GC": 0.0, "N count": 0}]
+
+
+# ----------------------------------------------------------------------------- hostile input
+
+MB = 2**20
+
+
+@contextmanager
+def deadline(seconds=10):
+    """Stop a runaway parse (a backtracking regex) with TimeoutError instead of hanging."""
+    def stop(*_):
+        raise TimeoutError(f"still parsing after {seconds} s")
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def timed(parse, *args, **kwargs):
+    """Seconds ``parse(*args, **kwargs)`` took (under a deadline) and what it raised."""
+    with deadline():
+        start = time.perf_counter()
+        try:
+            parse(*args, **kwargs)
+            error = None
+        except Exception as exc:  # noqa: BLE001 - the caller checks what it was
+            error = exc
+        return time.perf_counter() - start, error
+
+
+def gzip_bomb(head: bytes, total_mb: int = 1024) -> bytes:
+    """``head`` then ``total_mb`` MB of 'A', gzip-compressed to about a thousandth of that
+    (concatenated 16 MB members, which gzip readers join)."""
+    member = gzip.compress(b"A" * 16 * MB)
+    return gzip.compress(head) + member * (total_mb // 16)
+
+
+@pytest.mark.parametrize("line", [
+    "1 " + "a " * (MB // 2) + "!",         # numbered-looking, spoiled at the end
+    "1" + " " * MB + "!",                  # spaces that two patterns could both match
+    " " * (MB // 2) + "1" + "\t" * (MB // 2) + "!",
+    "1" * MB + " a!",
+    "1\t" + "ac\t" * (MB // 3) + "7",
+])
+@pytest.mark.parametrize("single", [False, True])
+@pytest.mark.filterwarnings("ignore::regviz.errors.RegvizWarning")
+def test_one_megabyte_adversarial_line_is_refused_in_milliseconds(line, single):
+    seconds, error = timed(parse_sequences, line, single=single)
+    assert isinstance(error, SequenceError) and "seq1: character" in str(error)
+    assert seconds < 1.0, f"{seconds:.3f} s"
+    seconds, error = timed(parse_sequences, ">rec\n" + line)
+    assert isinstance(error, SequenceError) and str(error).startswith("rec: character")
+    assert seconds < 1.0, f"{seconds:.3f} s"
+
+
+def test_one_megabyte_genbank_numbered_line_is_read_in_milliseconds():
+    text = "1 " + "acgtacgtac " * (MB // 11) + "\n" + "99 ggg\n"
+    with pytest.warns(RegvizWarning, match="GenBank-style"):
+        seconds, error = timed(parse_sequences, text)
+    assert error is None and seconds < 1.0, f"{seconds:.3f} s"
+
+
+def test_digits_are_errors_unless_the_paste_is_genbank_numbered():
+    with pytest.raises(SequenceError, match=r"seq1: has only digits, no DNA bases .*Got '12345' "
+                                            r"instead"):
+        parse_sequences("12345")
+    with pytest.raises(SequenceError, match=r"seq2: has only digits"):
+        parse_sequences("ACGT\n12345\n")
+    with pytest.raises(SequenceError, match=r"seq1: character '1' at position 5 is not a DNA "
+                                            r"base .*Digits are removed only when every line"):
+        parse_sequences("ACGT1ACGT")
+    with pytest.raises(SequenceError, match=r"seq1: character '7' at position 9"):
+        parse_sequences("ACGT\nACGT7\n", single=True)
+    with pytest.raises(SequenceError, match=r"x: character '3' at position 7"):
+        parse_sequences(">x\nACGT\nAC3GT\n")
+    with pytest.raises(SequenceError, match=r"seq1: character '1' at position 1"), \
+            pytest.warns(RegvizWarning, match="seq1: removed spaces inside the sequence"):
+        parse_sequences("1 acgtacgtac\nACGTACGT\n")  # not every line is numbered
+    numbered = "        1 acgtacgtac gtacgtacgt\n       21 ttttt\n"
+    with pytest.warns(RegvizWarning, match=r"x: removed line numbers and spaces \(GenBank-style"):
+        assert parse_sequences(">x\n" + numbered)[0].sequence == "ACGTACGTACGTACGTACGTTTTTT"
+    with pytest.warns(RegvizWarning, match="GenBank-style"):
+        assert parse_sequences(numbered, single=True)[0].sequence == "ACGTACGTACGTACGTACGTTTTTT"
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f"])
+def test_control_characters_in_fasta_headers_are_refused(char):
+    text = f">a\nACGT\n>b{char}c desc\nACGT\n"
+    with pytest.raises(InputFormatError, match=rf"Line 3: the FASTA header holds control character "
+                                               rf"'\\x{ord(char):02x}' at column 3; names and "
+                                               r"descriptions may hold printable text and tabs"):
+        parse_sequences(text)
+
+
+def test_tabs_and_old_mac_line_ends_are_still_fine():
+    recs = parse_sequences(">a\tsome description\rACGT\r>b\r\nGG\r\n")
+    assert [(r.name, r.sequence) for r in recs] == [("a\tsome", "ACGT"), ("b", "GG")]
+
+
+def test_gzip_bomb_fasta_is_refused_quickly_with_a_capped_memory(tmp_path):
+    path = tmp_path / "bomb.fa.gz"
+    path.write_bytes(gzip_bomb(b">a\n"))
+    assert path.stat().st_size < 2 * MB
+    code = f"""if True:
+        import time
+        from regviz import sequence
+        from regviz.errors import InputFormatError
+        for read in (lambda: sequence.read_fasta({str(path)!r}),  # the UI's upload line:
+                     lambda: sequence.gunzip(open({str(path)!r}, "rb").read(), "bomb.fa.gz")):
+            start = time.perf_counter()
+            try:
+                read()
+            except InputFormatError as exc:
+                print(f"refused in {{time.perf_counter() - start:.2f}} s: {{exc}}")
+        """
+    done = run_capped(code, mem_mb=1500, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("bomb.fa.gz unpacks to more than 400 MB") == 2, done.stdout
+
+
+def test_20_mb_of_iupac_codes_fits_in_a_capped_memory():
+    code = """if True:
+        import time, warnings
+        from regviz.sequence import parse_fasta_bytes
+        data = b">amb\\n" + b"\\n".join([b"R" * 60] * (20 * 2**20 // 60))
+        start = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            rec, = parse_fasta_bytes(data)
+        print(len(rec.sequence), set(rec.sequence), len(caught))
+        print(caught[0].message)
+        print(f"{time.perf_counter() - start:.2f} s")
+        """
+    done = run_capped(code, mem_mb=1500, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    n = 20 * MB // 60 * 60
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"{n} {{'N'}} 1", done.stdout
+    assert lines[1] == (f"amb: {n} IUPAC ambiguity code(s) read as N (R at 1, R at 2, R at 3 "
+                        f"and {n - 3} more).")

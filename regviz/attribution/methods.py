@@ -62,7 +62,7 @@ from torch import nn
 from regviz import sequence
 from regviz.attribution.inputs import ModelMode, as_input, check_target, device_dtype, model_name
 from regviz.attribution.mutagenesis import ism
-from regviz.errors import AttributionError, RegvizWarning
+from regviz.errors import AttributionError, RegvizWarning, warn_if_not_finite
 from regviz.models import REGISTRY
 from regviz.models.layers import Exp
 
@@ -332,7 +332,8 @@ def attribute(model: nn.Module, X, method: str, target: int = 0, **options) -> n
         if opts["rc_average"]:
             rc = _attribute_once(model, sequence.reverse_complement(X), method, target, opts)
             out = 0.5 * (out + sequence.reverse_complement(rc))
-    return np.ascontiguousarray(out, dtype=np.float32)
+    return warn_if_not_finite(np.ascontiguousarray(out, dtype=np.float32),
+                              f"{TITLES[method]} attributions")
 
 
 # ----------------------------------------------------------------------------- summaries

@@ -85,6 +85,10 @@ def sanity(model, X, method: str = "integrated_gradients", target: int = 0,
     if method in ("deeplift", "deeplift_shap") and not exact:
         opts["allow_approximate"] = True
     base = attribute(model, X, method, target, **opts)
+    if not np.isfinite(base).all() or not np.isfinite(_predict(model, X)).all():
+        out["warnings"].append("The model's outputs or these attributions hold NaN or "
+                               "infinite values (weights too large for these inputs?): no "
+                               "check below can vouch for them.")
     track = importance(base, X, method, hypothetical=method == "saliency")
     if "completeness" in checks and method in _WITH_REFERENCE + ("input_x_gradient",):
         kind = opts.get("baseline") or ("shuffle" if method in ("deeplift_shap",

@@ -12,8 +12,9 @@ import io
 import zipfile
 from pathlib import Path
 
-from regviz.checkpoints.store import (CARD, PICKLE_SUFFIXES, WEIGHTS, load, looks_like_pickle,
-                                      pickle_error)
+from regviz.checkpoints.card import MAX_CARD_BYTES
+from regviz.checkpoints.store import (CARD, PICKLE_SUFFIXES, WEIGHTS, looks_like_pickle,
+                                      pickle_error, stage)
 from regviz.errors import CheckpointError
 
 MAX_ZIP_BYTES = 512 * 2**20
@@ -37,7 +38,9 @@ def load_zip(source, extract_to, max_bytes: int = MAX_ZIP_BYTES, device="cpu"):
 
     Only the two expected files are written, under their own names: absolute
     paths, ``..``, links, encrypted entries, pickles and any other file are
-    refused before anything is written.
+    refused before anything is written. They are unpacked into a temporary folder
+    and moved to ``extract_to`` only after they load (`regviz.checkpoints.store.stage`),
+    so a broken archive leaves nothing behind.
 
     Returns
     -------
@@ -96,19 +99,25 @@ def load_zip(source, extract_to, max_bytes: int = MAX_ZIP_BYTES, device="cpu"):
         missing = [f for f in (WEIGHTS, CARD) if f not in wanted]
         if missing:
             raise _zip_error(label, f"{' and '.join(missing)} missing.")
-        out = Path(extract_to)
-        out.mkdir(parents=True, exist_ok=True)
-        for fname, info in wanted.items():
-            try:
-                with archive.open(info) as src:
-                    blob = src.read(max_bytes + 1)
-            except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-                raise CheckpointError(f"{label}: entry {info.filename!r} is corrupted "
-                                      f"({exc}).") from None
-            if len(blob) > max_bytes:
-                raise _zip_error(label, f"unpacks to more than {max_bytes} bytes.")
-            (out / fname).write_bytes(blob)
-    return load(out, device=device)
+        if wanted[CARD].file_size > MAX_CARD_BYTES:
+            raise _zip_error(label, f"its {CARD} is {wanted[CARD].file_size:,} bytes; a card "
+                                    f"is at most {MAX_CARD_BYTES:,}.")
+
+        def write(out: Path) -> None:
+            for fname, info in wanted.items():
+                cap = MAX_CARD_BYTES if fname == CARD else max_bytes
+                try:
+                    with archive.open(info) as src:
+                        blob = src.read(cap + 1)
+                except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+                    raise CheckpointError(f"{label}: entry {info.filename!r} is corrupted "
+                                          f"({exc}).") from None
+                if len(blob) > cap:
+                    raise _zip_error(label, f"unpacks to more than {cap:,} bytes.")
+                (out / fname).write_bytes(blob)
+
+        model, card = stage(extract_to, write)
+    return model.to(device), card
 
 
 

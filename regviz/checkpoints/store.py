@@ -16,7 +16,9 @@ import datetime
 import hashlib
 import json
 import platform
+import shutil
 import struct
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +27,7 @@ import safetensors.torch
 import torch
 
 import regviz
-from regviz import models
+from regviz import limits, models
 from regviz.checkpoints.card import (ACTIVATION, ENCODING, HOW_TO_READ, MAX_CARD_BYTES,
                                      SCHEMA_VERSION, Card, DataInfo, InputSpec, Outputs,
                                      PlantedMotif, Tasks)
@@ -180,7 +182,12 @@ def looks_like_pickle(head: bytes) -> bool:
     return head[:4] == b"PK\x03\x04" or (len(head) >= 2 and head[0] == 0x80 and head[1] <= 5)
 
 
-def _read_weights(folder: Path) -> dict:
+MAX_HEADER_BYTES = 16 * 2**20
+
+
+def _weights_header(folder: Path) -> dict:
+    """name -> shape of every tensor in ``model.safetensors``, from its header alone (the
+    weights are not read): refuses pickles, truncated and foreign files."""
     path = folder / WEIGHTS
     if not path.is_file():
         for suffix in PICKLE_SUFFIXES:
@@ -189,21 +196,57 @@ def _read_weights(folder: Path) -> dict:
         raise CheckpointError(f"{folder} has no {WEIGHTS}; a regviz checkpoint folder holds "
                               f"{WEIGHTS} and {CARD}.")
     size = path.stat().st_size
+    bad = f"{WEIGHTS} in {folder}: truncated or not a safetensors file"
     with open(path, "rb") as handle:
         head = handle.read(16)
-    if looks_like_pickle(head):
-        raise pickle_error(path)
-    bad = f"{WEIGHTS} in {folder}: truncated or not a safetensors file"
-    if size < 8:
-        raise CheckpointError(f"{bad} ({size} bytes).")
-    (header_len,) = struct.unpack("<Q", head[:8])
-    if header_len > size - 8 or head[8:9] != b"{":
-        raise CheckpointError(f"{bad} (its header says {header_len} bytes of metadata, "
-                              f"the file has {size}).")
+        if looks_like_pickle(head):
+            raise pickle_error(path)
+        if size < 8:
+            raise CheckpointError(f"{bad} ({size} bytes).")
+        (header_len,) = struct.unpack("<Q", head[:8])
+        if header_len > size - 8 or header_len > MAX_HEADER_BYTES or head[8:9] != b"{":
+            raise CheckpointError(f"{bad} (its header says {header_len} bytes of metadata, "
+                                  f"the file has {size}).")
+        handle.seek(8)
+        raw = handle.read(header_len)
     try:
-        return safetensors.torch.load_file(str(path), device="cpu")
+        header = json.loads(raw)
+        shapes = {k: tuple(int(n) for n in v["shape"]) for k, v in header.items()
+                  if k != "__metadata__"}
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        raise CheckpointError(f"{bad} (unreadable header: {exc}).") from None
+    return shapes
+
+
+def _read_weights(folder: Path) -> dict:
+    try:
+        return safetensors.torch.load_file(str(folder / WEIGHTS), device="cpu")
     except Exception as exc:  # safetensors raises its own error types
-        raise CheckpointError(f"{bad} ({exc}).") from None
+        raise CheckpointError(f"{WEIGHTS} in {folder}: truncated or not a safetensors file "
+                              f"({exc}).") from None
+
+
+def _skeleton(name: str, cfg: dict, folder: Path):
+    """The card's architecture built on PyTorch's meta device (shapes, no memory), after
+    checking its size against `regviz.limits`."""
+    where = f"{CARD} in {folder}"
+    length = cfg.get("input_length")
+    if isinstance(length, (int, float)) and length > limits.MAX_INPUT_LENGTH:
+        raise CheckpointError(f"{where}: input_length {length:,} is over this server's limit "
+                              f"of {limits.MAX_INPUT_LENGTH:,} (REGVIZ_MAX_INPUT_LENGTH).")
+    try:
+        with torch.device("meta"):
+            skeleton = models.from_config(name, cfg)
+    except (RegvizError, TypeError, ValueError, ArithmeticError, RuntimeError,
+            MemoryError) as exc:
+        raise CheckpointError(f"{where}: cannot rebuild {name!r} from its config: "
+                              f"{exc}") from None
+    n_params = sum(p.numel() for p in skeleton.parameters())
+    if n_params > limits.MAX_PARAMETERS:
+        raise CheckpointError(f"{where}: {name} with this config has {n_params:,} parameters, "
+                              f"over this server's limit of {limits.MAX_PARAMETERS:,} "
+                              "(REGVIZ_MAX_PARAMETERS).")
+    return skeleton
 
 
 def _describe(name: str, cfg: dict) -> str:
@@ -211,12 +254,14 @@ def _describe(name: str, cfg: dict) -> str:
     return f"{name}(" + ", ".join(f"{k}={cfg[k]!r}" for k in keys if k in cfg) + ")"
 
 
-def _check_fit(model, weights: dict, folder: Path, name: str, cfg: dict) -> None:
-    expected = model.state_dict()
-    missing = [k for k in expected if k not in weights]
-    unexpected = [k for k in weights if k not in expected]
-    shapes = [f"{k} is {tuple(weights[k].shape)} in the file but {tuple(v.shape)} in the model"
-              for k, v in expected.items() if k in weights and weights[k].shape != v.shape]
+def _check_fit(skeleton, shapes: dict, folder: Path, name: str, cfg: dict) -> None:
+    """Every tensor the architecture has, with its shape, and nothing else (from the
+    file's header, before any weight is read)."""
+    expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    missing = [k for k in expected if k not in shapes]
+    unexpected = [k for k in shapes if k not in expected]
+    shapes = [f"{k} is {shapes[k]} in the file but {v} in the model"
+              for k, v in expected.items() if k in shapes and shapes[k] != v]
     problems = []
     for label, items in (("missing", missing), ("unexpected", unexpected), ("shape", shapes)):
         if items:
@@ -225,6 +270,9 @@ def _check_fit(model, weights: dict, folder: Path, name: str, cfg: dict) -> None
     if problems:
         raise CheckpointError(f"weights in {folder} do not fit {_describe(name, cfg)}: "
                               + "; ".join(problems) + ".")
+
+
+def _check_finite(weights: dict, folder: Path) -> None:
     for k, v in weights.items():
         if v.is_floating_point() and not torch.isfinite(v).all():
             raise CheckpointError(f"{WEIGHTS} in {folder}: tensor {k} holds NaN or infinite "
@@ -264,16 +312,35 @@ def load(folder, device="cpu"):
     if not folder.is_dir():
         raise CheckpointError(f"Checkpoint folder {folder} does not exist.")
     card = read_card(folder)
-    weights = _read_weights(folder)
+    shapes = _weights_header(folder)
     name, cfg = card.registry_name, card.config_dict()
-    try:
-        model = models.from_config(name, cfg)
-    except (RegvizError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{CARD} in {folder}: cannot rebuild {name!r} from its config: "
-                              f"{exc}") from None
-    _check_fit(model, weights, folder, name, cfg)
+    _check_fit(_skeleton(name, cfg, folder), shapes, folder, name, cfg)
+    weights = _read_weights(folder)
+    _check_finite(weights, folder)
+    model = models.from_config(name, cfg)
     model.load_state_dict(weights, strict=True)
     return model.to(device).eval(), card
+
+
+def stage(target, write):
+    """Write a checkpoint through ``write(folder)`` into a fresh temporary folder beside
+    ``target``, `load` it fully, and only then move it to ``target`` (replacing what was
+    there). On any failure the temporary folder is removed and ``target`` is untouched, so
+    a broken upload leaves nothing behind. Returns ``(model, card)`` as `load`."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial",
+                                dir=target.parent))
+    try:
+        write(tmp)
+        loaded = load(tmp)
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.rename(target)
+        return loaded
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def list_checkpoints(root="checkpoints") -> list:
@@ -295,7 +362,7 @@ def list_checkpoints(root="checkpoints") -> list:
         r = Path(r)
         if r.is_dir():
             found.update(p.parent for pattern in (CARD, f"*/{CARD}", f"*/*/{CARD}")
-                         for p in r.glob(pattern))
+                         for p in r.glob(pattern) if not p.parent.name.endswith(".partial"))
     out = []
     for folder in sorted(found):
         try:

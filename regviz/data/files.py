@@ -16,12 +16,13 @@ Inputs are a path, bytes, or a file-like object (Streamlit's UploadedFile), plai
   labels are the columns after the name, a strand column excepted.
 
 Errors name the file and its 1-based line; nothing is returned until all is checked.
+Gzip input may unpack to `regviz.limits.MAX_UNPACKED_MB`; a table cell may hold up to
+`MAX_FIELD` characters. Every pattern here runs in linear time (files come from anyone).
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import math
 import re
@@ -36,35 +37,33 @@ from regviz.data.prepare import finish
 from regviz.errors import (DataFormatError, InputFormatError, RegionError, RegvizWarning,
                            SequenceError)
 from regviz.genome import Genome, Region, parse_bed
-from regviz.sequence import clean_sequence, parse_fasta_bytes, reverse_complement
+from regviz.limits import MAX_INPUT_LENGTH, gunzip
+from regviz.sequence import (check_header, clean_sequence, numbered_lines, parse_fasta_bytes,
+                             reverse_complement, split_lines)
 
 EDGE_POLICIES = ("pad", "shift", "drop", "error")
 
-
 FASTA_FORMS = "'>name 1', '>name 0.53 1.2', '>name|1', '>name label=1' or '>name Dev=1.2 Hk=0.3'"
-
 
 SEQ_NAMES = ("seq", "sequence", "sequences")
 
-
 ID_NAMES = ("id", "name", "seq_id", "sequence_id", "eventid")
-
 
 NOT_LABELS = ("start", "end", "chromstart", "chromend", "pos", "position", "length")
 
-
 MISSING = ("", "na", "nan", "n/a", "none", "null", ".")
-
 
 EXTENSIONS = {".fa": "fasta", ".fasta": "fasta", ".fna": "fasta", ".fas": "fasta",
               ".csv": "table", ".tsv": "table", ".tab": "table", ".seq": "table",
               ".bed": "bed", ".narrowpeak": "bed", ".broadpeak": "bed"}
 
-
 _DNA = re.compile(r"^[ACGTNUacgtnu]{10,}$")
 
+# digits, then an optional '.' and digits: no two parts can match the same text
+_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
-_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+#: characters one table cell may hold: the longest sequence a model here takes
+MAX_FIELD = MAX_INPUT_LENGTH
 
 
 def _read_input(file_or_bytes, name=None):
@@ -86,13 +85,12 @@ def _read_input(file_or_bytes, name=None):
     source = Path(str(source)).name if source else "upload"
     if isinstance(raw, (bytes, bytearray)):
         try:
-            raw = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-            raw = bytes(raw).decode("utf-8-sig")
+            raw = gunzip(bytes(raw), source).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise DataFormatError(f"{source}: not a text file (byte {exc.start + 1} is not UTF-8 "
                                   "text). Expected FASTA, CSV/TSV or BED.") from None
-        except (OSError, EOFError) as exc:
-            raise DataFormatError(f"{source}: damaged gzip file ({exc}).") from None
+        except InputFormatError as exc:  # too large unpacked, or a damaged gzip file
+            raise DataFormatError(str(exc)) from None
     if not raw.strip():
         raise DataFormatError(f"{source} is empty: expected FASTA with labels in the headers, a "
                               "CSV/TSV table with a sequence column, or BED.")
@@ -106,9 +104,37 @@ def _number(text, where, what):
                               f"label. Got {value!r} instead.")
     number = float(value) if _NUMBER.fullmatch(value) else math.nan
     if not math.isfinite(number):
+        shown = repr(value[:40]) + ("..." if len(value) > 40 else "")
         raise DataFormatError(f"{where}: the {what} must be a number (e.g. 0, 1 or 0.53). "
-                              f"Got {value!r} instead.")
+                              f"Got {shown} instead.")
     return number
+
+
+def _split_table(text, sep, source):
+    """[(1-based line, cells)] of a table; sep None splits at whitespace."""
+    if sep is None:
+        table = list(enumerate((line.split() for line in text.splitlines()), start=1))
+    else:
+        if csv.field_size_limit() < MAX_FIELD:  # process-wide: only ever raised, to ours
+            csv.field_size_limit(MAX_FIELD)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)  # \r ends lines too
+        try:
+            table = [(reader.line_num, row) for row in reader]
+        except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise DataFormatError(_too_long(source, reader.line_num)) from None
+            raise DataFormatError(f"{source}, line {reader.line_num}: cannot be read as a table "
+                                  f"separated by {sep!r} ({exc}).") from None
+    for lineno, row in table:
+        if (longest := max(map(len, row), default=0)) > MAX_FIELD:
+            raise DataFormatError(_too_long(source, lineno, longest))
+    return table
+
+
+def _too_long(source, lineno, n=None):
+    return (f"{source}, line {lineno}: a field is longer than {MAX_FIELD:,} characters, the "
+            "most a table cell may hold here (the longest model input, REGVIZ_MAX_INPUT_LENGTH)."
+            + (f" Got {n:,} instead." if n else ""))
 
 
 def _check_unique(names, lines, source):
@@ -142,13 +168,14 @@ def read_labeled_fasta(file_or_bytes, name=None, **options) -> Dataset:
     ``options``: task_kind, length_policy, length, valid, test, seed (see `load_dataset`).
     """
     text, source = _read_input(file_or_bytes, name)
-    lines = text.splitlines()
+    lines = split_lines(text)
     heads = [(i, line) for i, line in enumerate(lines, start=1) if line.startswith(">")]
     if not text.lstrip().startswith(">"):
         raise DataFormatError(f"{source}: a FASTA file must start with a '>name' header line "
                               f"with the labels, e.g. {FASTA_FORMS}.")
     names, rows, keys = [], [], None
     for lineno, line in heads:
+        check_header(line, f"{source}, line {lineno}")
         first, *rest = line[1:].split() or [""]
         seq_name, *piped = first.split("|")
         tokens, where = piped + rest, f"{source}, line {lineno} ('{line[:60]}')"
@@ -193,10 +220,11 @@ def _locate(exc, lines, heads, names, source):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for (start, _), end, name in zip(heads, ends, names):
+            numbered = numbered_lines([ln for ln in lines[start:end - 1] if ln[:1] != ";"])
             for lineno in range(start + 1, end):
                 try:
                     if not lines[lineno - 1].startswith(";"):
-                        clean_sequence(lines[lineno - 1], name)
+                        clean_sequence(lines[lineno - 1], name, numbered)
                 except SequenceError as inner:
                     column = re.search(r"position (\d+)", str(inner))
                     at = f", column {column[1]}" if column else ""
@@ -221,11 +249,7 @@ def read_table(file_or_bytes, name=None, seq_col=None, label_cols=None, id_col=N
     if sep == "auto":
         first_line = next(line for line in text.splitlines() if line.strip())
         sep = next((s for s in "\t,;" if s in first_line), None)
-    if sep is None:
-        table = list(enumerate((line.split() for line in text.splitlines()), start=1))
-    else:
-        reader = csv.reader(io.StringIO(text), delimiter=sep)
-        table = [(reader.line_num, row) for row in reader]
+    table = _split_table(text, sep, source)
     table = [(i, [c.strip() for c in row]) for i, row in table if any(c.strip() for c in row)]
     header = table[0][1]
     has_header = not any(_DNA.match(c) for c in header)

@@ -39,7 +39,7 @@ import torch
 from captum.attr import GuidedBackprop, LayerGradCam
 from torch import nn
 
-from regviz.errors import ModelConfigError, SequenceError
+from regviz.errors import ModelConfigError, SequenceError, warn_if_not_finite
 from regviz.models import structure
 
 DECODE_BIN_BP = 20  # bp per bin of DECODE's tracks-only input
@@ -294,6 +294,7 @@ def gradcam(model, X, layer=None, target: int = 0, relu: bool = True,
     finally:
         model.train(was_training)
     track = np.concatenate(tracks) if tracks else np.zeros((0, length_bp), np.float32)
+    warn_if_not_finite(track, "Grad-CAM")      # before scaling hides NaN as zeros
     if normalize:
         track = _scale(track)
     if return_raw:

@@ -36,14 +36,20 @@ import numpy as np
 import torch
 
 from regviz import checkpoints, models, sequence
-from regviz.errors import ImportFormatError
+from regviz.errors import ImportFormatError, ModelConfigError
+from regviz.limits import MAX_INPUT_LENGTH, MAX_PARAMETERS
 from regviz.models.citations import ALIPANAHI
 
 from .common import card_for, describe_bytes, read_source
 
 MAX_BYTES = 8 * 2**20
+#: lines of one file (the format has 12, plus comments)
+MAX_LINES = 1000
 INT_FIELDS = ("reverse_complement", "num_detectors", "detector_len", "has_avg_pooling",
               "num_hidden")
+#: the largest value of each size (far above the DeepBind database's models)
+INT_LIMITS = {"reverse_complement": 1, "num_detectors": 4096, "detector_len": 1000,
+              "has_avg_pooling": 1, "num_hidden": 4096}
 FLOAT_FIELDS = ("detectors", "thresholds", "weights1", "biases1", "weights2", "biases2")
 FORMAT = "DeepBind parameter file ('# deepbind 0.1' text, DeepBind database v0.11)"
 _ID = re.compile(r"D\d{5}\.\d{3}")
@@ -134,6 +140,10 @@ def parse_params(data: bytes, label: str = "DeepBind file") -> DeepBindParams:
     except UnicodeDecodeError:
         raise _bad(label, f"is not a DeepBind parameter file (plain text starting with "
                           f"'# deepbind 0.1'). Found {describe_bytes(data)} instead.") from None
+    n_lines = sum(text.count(end) for end in "\n\r\v\f\x1c\x1d\x1e") - text.count("\r\n")
+    if n_lines > MAX_LINES:
+        raise _bad(label, f"has {n_lines:,} lines; a DeepBind parameter file has 12 fields, "
+                          f"one per line (at most {MAX_LINES:,} lines with comments).")
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     head = re.fullmatch(r"#\s*deepbind\s+(\d+)\.(\d+)", lines[0]) if lines else None
     if head is None:
@@ -162,17 +172,21 @@ def parse_params(data: bytes, label: str = "DeepBind file") -> DeepBindParams:
             raise _bad(label, f"missing field {key!r}; the file is truncated or not a "
                               f"DeepBind 0.1 file.")
         if not re.fullmatch(r"\d+", raw[key]):
-            raise _bad(label, f"{key} must be a whole number >= 0. Got {raw[key]!r} instead.")
-        ints[key] = int(raw[key])
-    for key in ("reverse_complement", "has_avg_pooling"):
-        if ints[key] not in (0, 1):
-            raise _bad(label, f"{key} must be 0 or 1. Got {ints[key]} instead.")
-    for key, top in (("num_detectors", 4096), ("detector_len", 1000)):
-        if not 1 <= ints[key] <= top:
-            raise _bad(label, f"{key} must be between 1 and {top}. Got {ints[key]} instead.")
-    if ints["num_hidden"] > 4096:
-        raise _bad(label, f"num_hidden must be at most 4096. Got {ints['num_hidden']} instead.")
+            raise _bad(label, f"{key} must be a whole number >= 0. Got {raw[key][:30]!r} "
+                              f"instead.")
+        digits, top = raw[key].lstrip("0") or "0", INT_LIMITS[key]
+        low = 1 if key in ("num_detectors", "detector_len") else 0
+        # length first: int() of a 5000-digit text raises ValueError
+        if len(digits) > 9 or not low <= int(digits) <= top:
+            allowed = "0 or 1" if top == 1 else f"between 1 and {top}" if low else \
+                f"at most {top}"
+            got = digits if len(digits) <= 12 else f"a {len(digits):,}-digit number"
+            raise _bad(label, f"{key} must be {allowed}. Got {got} instead.")
+        ints[key] = int(digits)
     need = _expected_counts(ints)
+    if sum(need.values()) > MAX_PARAMETERS:
+        raise _bad(label, f"a model with {_sizes(ints)} has {sum(need.values()):,} parameters, "
+                          f"over the {MAX_PARAMETERS:,} allowed here (REGVIZ_MAX_PARAMETERS).")
     values = {}
     for key in FLOAT_FIELDS:
         if need[key] == 0:  # no hidden layer: the tool skips these lines
@@ -198,13 +212,17 @@ def parse_params(data: bytes, label: str = "DeepBind file") -> DeepBindParams:
         sha256=hashlib.sha256(data).hexdigest())
 
 
+def _sizes(ints: dict) -> str:
+    return (f"{ints['num_detectors']} detectors of length {ints['detector_len']}, "
+            f"has_avg_pooling={ints['has_avg_pooling']}, num_hidden={ints['num_hidden']}")
+
+
 def _floats(text: str, key: str, count: int, ints: dict, label: str) -> np.ndarray:
-    parts = text.split(",")
-    if len(parts) != count:
-        sizes = (f"{ints['num_detectors']} detectors of length {ints['detector_len']}, "
-                 f"has_avg_pooling={ints['has_avg_pooling']}, num_hidden={ints['num_hidden']}")
-        raise _bad(label, f"{key} has {len(parts)} value(s) but a model with {sizes} needs "
+    found = text.count(",") + 1             # counted before anything is split or allocated
+    if found != count:
+        raise _bad(label, f"{key} has {found} value(s) but a model with {_sizes(ints)} needs "
                           f"{count}; the file is truncated or malformed.")
+    parts = text.split(",")
     try:
         out = np.array([float(p) for p in parts], dtype=np.float32)
     except ValueError:
@@ -249,6 +267,11 @@ def build_model(params: DeepBindParams, input_length: int = 101, rc_max: bool | 
         Output ``(n, 1)``: the DeepBind score of the whole input.
     """
     rc = params.reverse_complement if rc_max is None else bool(rc_max)
+    if (isinstance(input_length, bool) or not isinstance(input_length, (int, np.integer))
+            or not 1 <= input_length <= MAX_INPUT_LENGTH):
+        raise ModelConfigError(f"deepbind: input_length must be a whole number from 1 to "
+                               f"{MAX_INPUT_LENGTH:,} (REGVIZ_MAX_INPUT_LENGTH). Got "
+                               f"{input_length!r} instead.")
     model = models.build("deepbind", input_length, 1, preset="paper", output_kind="regression",
                          n_filters=params.num_detectors, filter_width=params.detector_len,
                          avg_pool=params.has_avg_pooling, hidden=params.num_hidden,

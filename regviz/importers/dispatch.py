@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from regviz.checkpoints.store import stage
 from regviz.errors import ImportFormatError
 from regviz.importers import deepbind, keras
 from regviz.importers.common import describe_bytes, read_source
@@ -41,9 +42,13 @@ def import_file(source, folder, label: str | None = None, input_length: int = 10
     max_bytes : int
         Largest accepted file (default 200 MiB).
 
+    The checkpoint is written to a temporary folder and moved to ``folder`` only
+    after it loads back (`regviz.checkpoints.store.stage`): a file that fails leaves
+    nothing behind.
+
     Returns
     -------
-    (model, card)
+    (model, card), as `regviz.checkpoints.load` gives them back.
     """
     data, label = read_source(source, label, max_bytes)
     kind = detect_format(data, label)
@@ -51,6 +56,12 @@ def import_file(source, folder, label: str | None = None, input_length: int = 10
         # keep a path so the importer can find db.tsv (protein names) beside params/
         src = source if not isinstance(source, (bytes, bytearray, memoryview)) and not \
             hasattr(source, "read") else data
-        return deepbind.import_deepbind(src, folder, input_length=input_length, label=label)
-    src = source if not hasattr(source, "read") else data
-    return keras.import_keras(src, folder, config_json=config_json, label=label)
+
+        def write(tmp):
+            deepbind.import_deepbind(src, tmp, input_length=input_length, label=label)
+    else:
+        src = source if not hasattr(source, "read") else data
+
+        def write(tmp):
+            keras.import_keras(src, tmp, config_json=config_json, label=label)
+    return stage(folder, write)

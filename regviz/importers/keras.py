@@ -5,7 +5,10 @@ Reads a Keras 2 full-model ``.h5`` (``model.save("m.h5")``: architecture JSON in
 ``.h5`` (``model.save_weights``) together with the architecture JSON
 (``model.to_json()``, e.g. the published ``DeepSTARR.model.json``). TensorFlow is
 not needed and nothing in the file is executed: the JSON is parsed with ``json``
-and the arrays are read with h5py.
+and the arrays are read with h5py. Every file is treated as hostile: links, external
+storage and virtual datasets are refused, the architecture's sizes and parameter count
+are checked against `regviz.limits` before anything is read or built, and each array's
+type and shape before it is read (`regviz.importers.keras_h5`).
 
 Supported: a chain ``Input -> (Conv1D [BatchNormalization] ReLU [MaxPooling1D]
 [Dropout])+ -> Flatten | GlobalMax/AveragePooling1D -> (Dense [BatchNormalization]
@@ -22,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,13 +35,17 @@ import torch
 
 from regviz import checkpoints, models
 from regviz.errors import ImportFormatError
+from regviz.limits import MAX_IMPORT_UPLOAD_MB, MAX_PARAMETERS, MB
 from regviz.models.citations import DEALMEIDA
 from regviz.models.convnets import DeepSTARRConfig
 
 from .common import card_for, describe_bytes, read_source
 from .keras_graph import Layer, layers_from_config, parse_chain, scalar, settings_for, task_names_of
+from .keras_h5 import check_file, read_weights, text_attr
 
-MAX_BYTES = 512 * 2**20
+MAX_BYTES = MAX_IMPORT_UPLOAD_MB * MB
+#: architecture JSON (DeepSTARR's is 12 kB)
+MAX_CONFIG_BYTES = 4 * MB
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 FORMAT = "Keras HDF5 model (.h5), read with h5py"
 DEEPSTARR_READ = ("log2 enhancer activity (UMI-STARR-seq, log2 fold change over input) in "
@@ -72,28 +80,50 @@ def _text(value) -> str:
 
 # ------------------------------------------------------------------ weights
 
-def _read_weights(root, names: list, label: str) -> dict:
-    """layer name -> {"kernel"/"bias"/"gamma"/...: float32 array} for ``names``."""
-    out = {}
-    for name in names:
-        if name not in root:
-            raise _bad(label, f"has no weights for layer {name!r} (the file is truncated, or "
-                              f"its weights belong to another architecture).")
-        group = root[name]
-        found = {}
-        for wname in group.attrs.get("weight_names", []):
-            wname = _text(wname)
-            key = wname.split("/")[-1].split(":")[0]
-            try:
-                found[key] = np.asarray(group[wname][()], dtype=np.float32)
-            except (KeyError, OSError, ValueError, TypeError) as exc:
-                raise _bad(label, f"weight {wname!r} of layer {name!r} cannot be read "
-                                  f"({exc}); the file is truncated or corrupted.") from None
-        for key, arr in found.items():
-            if not np.isfinite(arr).all():
-                raise _bad(label, f"weight {key!r} of layer {name!r} holds NaN or infinite "
-                                  f"values.")
-        out[name] = found
+def weight_shapes(parsed: dict, heads: list, label: str) -> list:
+    """``[(Layer, {weight: shape})]``: every array the architecture needs, in Keras layouts
+    (Conv1D kernel (width, in, out), Dense kernel (in, out)). Refuses an input used up
+    before the head and models over `MAX_PARAMETERS` (checked before anything is read or
+    built)."""
+    out, length, channels = [], parsed["length"], 4
+
+    def add(ly: Layer, n: int, kernel: tuple | None = None) -> None:
+        c = ly.config
+        if kernel is None:   # batch norm
+            keys = [k for k, on in (("gamma", c.get("scale", True)),
+                                    ("beta", c.get("center", True))) if on]
+            out.append((ly, {k: (n,) for k in keys + ["moving_mean", "moving_variance"]}))
+        else:
+            out.append((ly, {"kernel": kernel, **({"bias": (n,)} if c.get("use_bias", True)
+                                                  else {})}))
+
+    for b in parsed["convs"]:
+        ly, filters, width = b["layer"], b["filters"], b["width"]
+        add(ly, filters, (width, channels, filters))
+        if b["bn"] is not None:
+            add(b["bn"], filters)
+        length = (length - width + 1 if ly.config.get("padding") == "valid" else length)
+        length = length // b["pool"] if length > 0 else 0
+        if length < 1:
+            raise _bad(label, f"its input of {parsed['length']:,} positions is used up by "
+                              f"{ly.name!r} and the layers before it (each 'valid' Conv1D "
+                              f"of width w removes w - 1 positions, each pooling divides); "
+                              f"the model has no output positions left.")
+        channels = filters
+    n_in = channels * length if parsed["top"] == "flatten" else channels
+    for b in parsed["dense"]:
+        add(b["layer"], b["units"], (n_in, b["units"]))
+        if b["bn"] is not None:
+            add(b["bn"], b["units"])
+        n_in = b["units"]
+    for h in heads:
+        units = int(h.config.get("units", 1))
+        add(h, units, (n_in, units))
+    total = sum(math.prod(shape) for _, need in out for shape in need.values())
+    if total > MAX_PARAMETERS:
+        raise _bad(label, f"its architecture has {total:,} parameters, over the "
+                          f"{MAX_PARAMETERS:,} allowed here (REGVIZ_MAX_PARAMETERS); the "
+                          f"file was not read further.")
     return out
 
 
@@ -143,28 +173,44 @@ def read_keras(source, config_json=None, label: str | None = None) -> KerasSpec:
     """
     data, label = read_source(source, label, MAX_BYTES)
     with _open_h5(data, label) as f:
-        raw = None if config_json is not None else f.attrs.get("model_config")
+        check_file(f, label)      # no links, external storage or virtual datasets
+        raw = None if config_json is not None else text_attr(f, "model_config", label,
+                                                              MAX_CONFIG_BYTES)
         if raw is None:
             raw = _sidecar_json(source, config_json, label)
-        try:
-            config = json.loads(_text(raw))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise _bad(label, f"its architecture JSON is malformed ({exc}).") from None
+        config = _parse_json(raw, label)
         chain, heads = layers_from_config(config, label)
         parsed = parse_chain(chain, heads, label)
         settings, kind = settings_for(parsed, heads, label)
-        root = f["model_weights"] if "model_weights" in f else f
-        names = [b["layer"].name for b in parsed["convs"] + parsed["dense"]]
-        names += [b["bn"].name for b in parsed["convs"] + parsed["dense"] if b["bn"]]
-        names += [h.name for h in heads]
-        weights = _read_weights(root, names, label)
-        version = _text(f.attrs.get("keras_version", root.attrs.get("keras_version", "?")))
+        shapes = weight_shapes(parsed, heads, label)
+        root = f.get("model_weights")
+        root = root if isinstance(root, h5py.Group) else f
+        weights = read_weights(root, shapes, label)
+        version = (text_attr(f, "keras_version", label, 256)
+                   or text_attr(root, "keras_version", label, 256) or "?")
     return KerasSpec(label=label, input_length=parsed["length"], settings=settings,
                      output_kind=kind, task_names=task_names_of(heads),
                      conv_layers=[(b["layer"], b["bn"]) for b in parsed["convs"]],
                      dense_layers=[(b["layer"], b["bn"]) for b in parsed["dense"]],
                      heads=heads, weights=weights, keras_version=version,
                      sha256=hashlib.sha256(data).hexdigest())
+
+
+def _parse_json(raw, label: str):
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        raw = bytes(raw)
+    if not isinstance(raw, (str, bytes)):
+        raise _bad(label, f"its architecture must be JSON text. Got {type(raw).__name__} "
+                          f"instead.")
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise _bad(label, f"its architecture JSON is {len(raw):,} bytes, over the "
+                          f"{MAX_CONFIG_BYTES:,}-byte limit (DeepSTARR's is 12 kB).")
+    try:
+        return json.loads(_text(raw))
+    except ValueError as exc:       # JSONDecodeError, UnicodeDecodeError, > 4300 digits
+        raise _bad(label, f"its architecture JSON is malformed ({exc}).") from None
+    except RecursionError:
+        raise _bad(label, "its architecture JSON is nested too deeply.") from None
 
 
 def _sidecar_json(source, config_json, label: str):

@@ -226,9 +226,9 @@ def summary(model: nn.Module, input_length: int | None = None) -> pd.DataFrame:
             records = _trace(twin, torch.zeros(1, model.in_channels, length, device="meta"))
             if not same:
                 model = twin    # the architecture at that length (parameters may differ)
-        except Exception:  # e.g. an op without a meta kernel: trace for real
-            if not same:
-                model = _twin(model, length, meta=False)
+        except Exception:  # e.g. an op without a meta kernel: trace a real copy
+            # (hooks never touch the caller's model, which may be shared by app sessions)
+            model = _twin(model, length, meta=False) if not same else copy.deepcopy(model)
             device = next(model.parameters()).device
             records = _trace(model, torch.zeros(1, model.in_channels, length, device=device))
     elif hasattr(model, "input_shape"):

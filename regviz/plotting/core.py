@@ -142,7 +142,7 @@ def cooperativity_figure(table: pd.DataFrame, title: str = "Planted cooperativit
 
 def training_figure(history: dict, monitor: str = "") -> go.Figure:
     """Live training curves: train loss per step (left) and validation metrics per epoch
-    (right). ``history`` is `regviz.jobs.JobStatus.history`."""
+    (right). ``history`` is `regviz.training.JobStatus.history`."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("train loss (per step)",
                                                         "validation (per epoch)"))
     fig.add_trace(go.Scatter(x=history["step"], y=history["train_loss"], mode="lines",

@@ -4,13 +4,15 @@
   :class:`TrainConfig`.
 * `regviz.training.metrics`: AUROC/AUPRC or Pearson/Spearman per task, losses,
   :func:`evaluate`.
-* `regviz.training.jobs`: :class:`JobManager` (background threads, one per device),
-  :func:`run_job` (the same work without threads, used by ``regviz-train``).
+* `regviz.training.jobs`: :class:`JobSpec` and :func:`run_job` (data, model, training,
+  checkpoint; used by ``regviz-train`` and by the background workers).
+* `regviz.training.manager`: :class:`JobManager` (background threads, one per device,
+  jobs owned by the session that submitted them).
 * `regviz.training.shipped`: the recipes of the shipped checkpoints.
 """
 
-from regviz.training.jobs import (JobError, JobManager, JobSpec, JobStatus, build_for_dataset,
-                                  get_manager, run_job, runs_root)
+from regviz.training.jobs import JobError, JobSpec, build_for_dataset, run_job, runs_root
+from regviz.training.manager import JobManager, JobStatus, get_manager
 from regviz.training.loop import (PHASES, ProgressReport, TrainConfig, TrainConfigError,
                                   TrainingFailed, train)
 from regviz.training.metrics import BalancedTaskLoss, evaluate, loss_function, primary_metric, score

@@ -11,6 +11,7 @@ import streamlit as st
 
 from regviz import attribution, motifs, predict, sequence
 from regviz.attribution import ground_truth
+from regviz.errors import warn_if_not_finite
 from regviz.ui import cache
 
 BASELINES = attribution.BASELINES
@@ -84,7 +85,8 @@ def explain(folder, seq: str, methods, target: int, settings: dict, rc: bool) ->
     out = {}
     for method in methods:
         these = method_settings(method, settings, rc)
-        A = attribution_for(folder, seq, method, target, these)
+        A = warn_if_not_finite(attribution_for(folder, seq, method, target, these),
+                               f"{TITLES[method]} attributions")   # kept results too
         hyp = method == "saliency" or bool(these.get("hypothetical"))
         out[method] = A, attribution.importance(A[None], X, method, hyp)[0]
     return out

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from regviz import gradcam, predict, sequence
+from regviz.errors import warn_if_not_finite
 from regviz.ui import cache, inputs
 from regviz.ui.widgets import user_errors
 
@@ -94,7 +95,9 @@ def gradcam_window(folder, X, layers: tuple, target: int = 0):
         return float(value), tracks
 
     key = ("window", hashlib.sha256(X.tobytes()).hexdigest()[:20], tuple(layers), int(target))
-    return cache.model_result("gradcam", folder, key, "Grad-CAM per layer", compute)
+    value, tracks = cache.model_result("gradcam", folder, key, "Grad-CAM per layer", compute)
+    warn_if_not_finite(np.array([value]), "Prediction")      # kept results warn too
+    return value, tracks
 
 
 def gradcam_scan(folder, genome_path, region: str, stride: int, threshold: float,

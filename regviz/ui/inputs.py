@@ -5,19 +5,15 @@ there is nothing usable yet.
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import streamlit as st
 
 from regviz import data as user_data
-from regviz import genome, sequence
+from regviz import genome, limits, sequence
 from regviz.ui import cache, state
 from regviz.ui.widgets import too_big, user_errors
 
-MAX_FASTA_UPLOAD_MB = 50
-MAX_GENOME_UPLOAD_MB = 1024
-MAX_DATA_UPLOAD_MB = 200
 DATA_TYPES = ["fa", "fasta", "fna", "csv", "tsv", "tab", "txt", "seq", "bed", "narrowpeak", "gz"]
 EXAMPLE_FASTA = """>enhancer_demo  two GATA sites and an AP-1 site
 TTGACAGATAAGGCTTATCTGCATGACTCATCGGTACCGATAAGCTAGCTTATCAGTCGAT
@@ -47,17 +43,18 @@ def sequence_input(key: str, default_text: str = EXAMPLE_FASTA, allow_region: bo
             records = sequence.parse_sequences(text, single=single)
         records = records if ok["ok"] else None
     elif source == "Upload FASTA":
-        upload = st.file_uploader("FASTA file (.fa, .fasta, .fna, .txt, optionally .gz)",
+        upload = st.file_uploader(f"FASTA file (.fa, .fasta, .fna, .txt, optionally .gz; at most "
+                                  f"{limits.MAX_FASTA_UPLOAD_MB} MB)",
                                   type=["fa", "fasta", "fna", "txt", "gz"], key=f"{key}_upload")
         if upload is None:
             st.info("Upload a FASTA file to continue.")
             return None
-        if too_big(upload, MAX_FASTA_UPLOAD_MB):
+        if too_big(upload, limits.MAX_FASTA_UPLOAD_MB):
             return None
         with user_errors(upload.name) as ok:
             raw = upload.getvalue()
             if raw[:2] == b"\x1f\x8b":
-                raw = gzip.decompress(raw)
+                raw = limits.gunzip(raw, upload.name, limits.MAX_UNPACKED_MB)
             records = sequence.parse_fasta_bytes(raw, source=upload.name)
         records = records if ok["ok"] else None
     else:
@@ -79,14 +76,18 @@ def genome_path_input(key: str):
         if choice.startswith("Demo"):
             path = genome.demo_genome_path()
         elif choice == "Upload FASTA":
-            upload = st.file_uploader("Genome FASTA (plain or bgzipped)", key=f"{key}_gup",
+            upload = st.file_uploader(f"Genome FASTA (plain or bgzipped; at most "
+                                      f"{limits.MAX_GENOME_UPLOAD_MB} MB)", key=f"{key}_gup",
                                       type=["fa", "fasta", "fna", "gz", "bgz"])
-            if upload is not None and not too_big(upload, MAX_GENOME_UPLOAD_MB):
+            if upload is not None and not too_big(upload, limits.MAX_GENOME_UPLOAD_MB):
                 path = state.save_upload(upload)
         else:
-            text = st.text_input("Path to a FASTA file on the machine running regviz",
-                                 key=f"{key}_gpath")
-            path = Path(text).expanduser() if text.strip() else None
+            roots = ", ".join(str(r) for r in limits.data_roots())
+            text = st.text_input(f"Path to a FASTA file on the machine running regviz (inside "
+                                 f"{roots})", key=f"{key}_gpath",
+                                 help="Only files in the folders the server offers "
+                                      "(REGVIZ_DATA_ROOTS) can be opened.")
+            path = limits.server_path(text) if text.strip() else None
     if path is None or not ok["ok"]:
         st.info("Choose a genome FASTA to continue.")
         return None
@@ -151,7 +152,8 @@ def user_dataset_input(key: str):
     """
     upload = st.file_uploader(
         "Labelled sequences: FASTA with labels in the headers, CSV/TSV with a sequence "
-        "column, or BED intervals (+ a genome FASTA below); plain or .gz",
+        f"column, or BED intervals (+ a genome FASTA below); plain or .gz; at most "
+        f"{limits.MAX_DATA_UPLOAD_MB} MB",
         type=DATA_TYPES, key=f"{key}_upload")
     with st.expander("Accepted formats"):
         st.markdown(f"- **FASTA**: headers {user_data.FASTA_FORMS}.\n"
@@ -164,7 +166,7 @@ def user_dataset_input(key: str):
     if upload is None:
         st.info("Upload a file to see its summary.")
         return None
-    if too_big(upload, MAX_DATA_UPLOAD_MB):
+    if too_big(upload, limits.MAX_DATA_UPLOAD_MB):
         return None
     is_bed = Path(upload.name.lower().removesuffix(".gz")).suffix in (".bed", ".narrowpeak")
     c1, c2, c3 = st.columns(3)

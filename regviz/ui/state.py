@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from regviz import checkpoints, genome, importers
+from regviz import checkpoints, genome, importers, limits
 from regviz.training import runs_root
 from regviz.training.shipped import RECIPES
 from regviz.ui import cache
@@ -21,8 +21,6 @@ from regviz.ui.widgets import too_big, user_errors
 
 ACTIVE = "active_model"
 _REQUEST = "active_model_request"
-MAX_CHECKPOINT_UPLOAD_MB = 200
-MAX_IMPORT_UPLOAD_MB = 200
 
 
 def model_roots() -> dict:
@@ -119,13 +117,27 @@ def uploads_dir() -> Path:
 
 
 def save_upload(upload) -> Path:
-    """Write an uploaded file to the uploads folder under its content hash."""
+    """Write an uploaded file to the uploads folder under its content hash; the oldest
+    files go once the folder holds more than `regviz.limits.MAX_STORED_UPLOADS_MB`."""
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()[:16]
     path = uploads_dir() / f"{digest}_{Path(upload.name).name}"
     if not path.exists():
-        path.write_bytes(data)
+        tmp = path.with_name(f".{path.name}.partial")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        _trim_uploads(keep=path)
     return path
+
+
+def _trim_uploads(keep: Path) -> None:
+    files = sorted((p for p in uploads_dir().iterdir() if p.is_file() and p != keep),
+                   key=lambda p: p.stat().st_mtime)
+    total = keep.stat().st_size + sum(p.stat().st_size for p in files)
+    while files and total > limits.MAX_STORED_UPLOADS_MB * limits.MB:
+        oldest = files.pop(0)
+        total -= oldest.stat().st_size
+        oldest.unlink(missing_ok=True)
 
 
 def _activate_once(key: str, folder: Path) -> None:
@@ -139,18 +151,23 @@ def _activate_once(key: str, folder: Path) -> None:
 def checkpoint_upload(key: str) -> None:
     """Upload a checkpoint zip; it is checked, unpacked and made the active model."""
     upload = st.file_uploader(f"Checkpoint zip (model.safetensors + card.json; at most "
-                              f"{MAX_CHECKPOINT_UPLOAD_MB} MB)", type=["zip"], key=key)
-    if upload is None or too_big(upload, MAX_CHECKPOINT_UPLOAD_MB):
+                              f"{limits.MAX_CHECKPOINT_UPLOAD_MB} MB)", type=["zip"], key=key)
+    if upload is None or too_big(upload, limits.MAX_CHECKPOINT_UPLOAD_MB):
         return
     digest = hashlib.sha256(upload.getvalue()).hexdigest()[:12]
     target = model_roots()["uploaded"] / f"{Path(upload.name).stem}-{digest}"
     with user_errors(upload.name) as state:
         if not (target / checkpoints.CARD).exists():
             checkpoints.load_zip(upload.getvalue(), target,
-                                 max_bytes=MAX_CHECKPOINT_UPLOAD_MB * 2**20)
+                                 max_bytes=limits.MAX_CHECKPOINT_UPLOAD_MB * 2**20)
     if state["ok"]:
         st.success(f"Loaded {upload.name}; it is now the active model.")
         _activate_once("_uploaded", target)
+
+
+def import_limit_mb() -> int:
+    """The largest model file the Import page takes (``REGVIZ_MAX_IMPORT_UPLOAD_MB``)."""
+    return limits.MAX_IMPORT_UPLOAD_MB
 
 
 def import_published_upload(upload, input_length: int = 101, config_upload=None):
@@ -160,7 +177,7 @@ def import_published_upload(upload, input_length: int = 101, config_upload=None)
     st.error). The same file (and DeepBind input length) is imported only once;
     the folder is ``model_roots()["uploaded"] / "<file stem>-<hash>"``.
     """
-    if upload is None or too_big(upload, MAX_IMPORT_UPLOAD_MB):
+    if upload is None or too_big(upload, limits.MAX_IMPORT_UPLOAD_MB):
         return None
     data = upload.getvalue()
     extra = config_upload.getvalue() if config_upload is not None else None
@@ -173,7 +190,7 @@ def import_published_upload(upload, input_length: int = 101, config_upload=None)
             _, card = importers.import_file(data, target, label=upload.name,
                                             input_length=int(input_length),
                                             config_json=extra,
-                                            max_bytes=MAX_IMPORT_UPLOAD_MB * 2**20)
+                                            max_bytes=limits.MAX_IMPORT_UPLOAD_MB * 2**20)
     if not state["ok"]:
         return None
     _activate_once("_imported", target)

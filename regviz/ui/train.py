@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 
 import pandas as pd
 import streamlit as st
 
-from regviz import devices, plotting, simulate
+from regviz import devices, limits, plotting, simulate
 from regviz.models import registry
 from regviz.training import JobSpec, TrainConfig, get_manager
 from regviz.ui.state import request_active_model
@@ -27,6 +28,11 @@ def offers_exp_first_layer(entry) -> bool:
     return "first_activation" in {f.name for f in dataclasses.fields(entry.config_class)}
 
 
+def session_owner() -> str:
+    """This browser session's id: the owner of the jobs it submits."""
+    return st.session_state.setdefault("_owner", uuid.uuid4().hex)
+
+
 def submit_training(entry, dataset, preset: str, n: int, overrides: dict, options: dict,
                     **settings) -> str | None:
     """Queue a training job (its settings checked first); returns its id, or None (the
@@ -37,7 +43,7 @@ def submit_training(entry, dataset, preset: str, n: int, overrides: dict, option
             settings[key] = settings.get(key) or None
         spec = JobSpec(model=entry.name, dataset=dataset, preset=preset, n=n,
                        overrides=overrides, dataset_options=options,
-                       config=TrainConfig(**settings))
+                       config=TrainConfig(**settings), owner=session_owner())
         job_id = get_manager().submit(spec)
     if not ok["ok"]:
         return None
@@ -68,7 +74,8 @@ def _job_panel() -> None:
     watched = st.session_state.get("watch_job")
     job_id = st.selectbox("Watch job", ids[::-1], index=ids[::-1].index(watched)
                           if watched in ids else 0, key="watch_pick")
-    status = manager.status(job_id)
+    status = manager.status(job_id, max_points=limits.MAX_CURVE_POINTS)
+    mine = manager.may_control(job_id, session_owner())
     rep = status.report
     eta = f"; about {fmt_seconds(rep.eta)} left" if rep and not status.done else ""
     st.progress(status.fraction, text=f"{status.state}: {status.message}{eta}")
@@ -79,13 +86,16 @@ def _job_panel() -> None:
         st.plotly_chart(plotting.training_figure(status.history, monitor), width="stretch",
                         key=f"curves_{job_id}")
     if not status.done:
-        if st.button("Cancel this job", key=f"cancel_{job_id}"):
-            manager.cancel(job_id)
+        if mine and st.button("Cancel this job", key=f"cancel_{job_id}"):
+            manager.cancel(job_id, session_owner())
             st.rerun(scope="fragment")
+        elif not mine:
+            st.caption("Another session started this job; only it can cancel it.")
     elif status.state == "failed":
         st.error(f"Training failed: {status.error}")
-        if status.traceback:
-            st.code(status.traceback)
+        if status.traceback and mine:
+            with st.expander("Details for a bug report"):
+                st.code(status.traceback)
     elif status.state == "finished":
         st.success(f"Finished; checkpoint written to {status.checkpoint}.")
         done = st.session_state.setdefault("activated_jobs", [])

@@ -38,6 +38,10 @@ def user_errors(what: str = ""):
         except RegvizError as exc:
             state["ok"] = False
             st.error(f"{what}{': ' if what else ''}{exc}")
+        except MemoryError:
+            state["ok"] = False
+            st.error(f"{what}{': ' if what else ''}this needs more memory than the server can "
+                     "give one request. Try fewer or shorter sequences, or a smaller model.")
         except Exception as exc:  # noqa: BLE001 - a bug must not blank the page
             state["ok"] = False
             st.error(f"Unexpected error{' in ' + what if what else ''}: {exc}")

@@ -2,8 +2,7 @@
 
 from pathlib import Path
 
-from regviz import checkpoints
-from regviz.ui import state
+from regviz import checkpoints, limits
 from support import HAND_RC, hand_keras
 
 
@@ -36,7 +35,7 @@ def test_import_page_keras_upload_and_size_limit(open_page, tmp_path, monkeypatc
     assert not at.exception and not at.error
     model, card = checkpoints.load(at.session_state["active_model_request"])
     assert list(card.task_names) == ["Dev", "Hk"] and model.registry_name == "deepstarr"
-    monkeypatch.setattr(state, "MAX_IMPORT_UPLOAD_MB", 0)
+    monkeypatch.setattr(limits, "MAX_IMPORT_UPLOAD_MB", 0)
     at = open_page("import_model", timeout=60)
     at.file_uploader(key="import_file").set_value(("hand.h5", path.read_bytes(),
                                                    "application/x-hdf5"))
