@@ -4,6 +4,7 @@ ground truth on the shipped synthetic models, and the page."""
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -12,8 +13,9 @@ from regviz import attribution as A
 from regviz import checkpoints, predict, sequence
 from regviz.attribution import ground_truth as G
 from regviz.attribution import mutagenesis as I
+from regviz.attribution import sanity_checks as S
 from regviz.errors import AttributionError, SequenceError
-from regviz.models import build
+from regviz.models import build, deeplift_guards
 from support import shipped_checkpoint
 
 
@@ -161,12 +163,69 @@ def test_deeplift_shap_is_captums_deepliftshap_and_hypothetical_adds_up():
     ours = A.attribute(m, X, "deeplift_shap", n_references=4, seed=3)
     refs = A.references(X, "shuffle", 4, seed=3)
     for i in range(2):
-        theirs = DeepLiftShap(m).attribute(torch.from_numpy(X[i:i + 1]),
-                                           baselines=torch.from_numpy(refs[i]), target=0)
+        with deeplift_guards(m):     # what regviz opens around captum's DeepLift
+            theirs = DeepLiftShap(m).attribute(torch.from_numpy(X[i:i + 1]),
+                                               baselines=torch.from_numpy(refs[i]), target=0)
         np.testing.assert_allclose(ours[i], theirs[0].detach().numpy(), atol=1e-5)
     hyp = A.attribute(m, X, "deeplift_shap", n_references=4, seed=3, hypothetical=True)
     np.testing.assert_allclose((hyp * X).sum(1), ours.sum(1), atol=1e-5)
     assert np.abs(hyp * (1 - X)).max() > 1e-3          # other bases get values too
+
+
+def _hooks(model):
+    return [(n, kind) for n, mod in model.named_modules()
+            for kind in ("_forward_hooks", "_forward_pre_hooks") if getattr(mod, kind)]
+
+
+def test_shipped_checkpoints_load_without_hooks():
+    for folder in sorted(shipped_checkpoint("tf-binding_deepbind").parent.iterdir()):
+        if (folder / "card.json").is_file():
+            model, _ = checkpoints.load(folder)
+            assert _hooks(model) == [], folder.name
+
+
+def test_tangermeme_would_take_its_fast_path():
+    """tangermeme's fast ISM refuses models with forward hooks (issue #21). Runs only where
+    the optional tangermeme is installed."""
+    fastism = pytest.importorskip("tangermeme._fastism")
+    has_hooks = getattr(fastism, "_has_hooks", None)
+    if has_hooks is None:
+        pytest.skip("this tangermeme has no _has_hooks check")
+    model = build("deepstarr", 249, 1).eval()
+    assert not has_hooks(model)
+    with deeplift_guards(model):
+        assert has_hooks(model)           # what every zoo model looked like before
+    assert not has_hooks(model)
+
+
+def test_deeplift_leaves_no_hooks_behind_even_when_it_fails():
+    """Issue #21: the DeepLIFT guards exist only during the call, so tangermeme / captum /
+    users' code see a plain nn.Module before and after."""
+    model, _ = checkpoints.load(shipped_checkpoint("tf-binding_deepbind"))
+    assert _hooks(model) == []
+    X = random_x(2, model.input_length)
+    for method in ("deeplift", "deeplift_shap"):
+        A.attribute(model, X, method, n_references=2)
+        assert _hooks(model) == [], method
+
+    def stop(done, total):
+        assert _hooks(model) == []            # between batches: captum's call is over
+        raise KeyboardInterrupt("cancelled")
+
+    with pytest.raises(KeyboardInterrupt):
+        A.attribute(model, X, "deeplift_shap", n_references=2, batch_size=1, progress=stop)
+    assert _hooks(model) == []
+
+    def fail(module, inputs, output):
+        raise RuntimeError("inside the forward")
+
+    handle = model.out.register_forward_hook(fail)
+    with pytest.raises(RuntimeError, match="inside the forward"):
+        A.attribute(model, X, "deeplift")
+    handle.remove()
+    assert _hooks(model) == []
+    A.sanity(model, X[:1], "deeplift", n_references=2)
+    assert _hooks(model) == []
 
 
 def test_references_are_dinucleotide_shuffles_and_seeded():
@@ -319,6 +378,61 @@ def test_sanity_flags_reused_nonlinear_modules():
     assert rep["warnings"] == [] and set(rep["references"]["reference"]) == {
         "zeros", "uniform", "gc", "shuffle"}
     assert len(rep["summary"]) == 3
+
+
+def test_sanity_verdicts_say_what_to_change_and_offer_it():
+    """Issue #21 item 8: every row has advice; a failing verdict carries a suggestion the
+    page can apply (measured: 256 steps make IG complete on the shipped DeepSTARR)."""
+    m = _scaled(build("deepstarr", 120, 2, output_kind="regression"))
+    X = random_x(3, 120)
+    coarse = A.sanity(m, X, "integrated_gradients", target=1, n_steps=8)
+    summary = coarse["summary"]
+    assert list(summary.columns[:3]) == ["check", "value", "verdict"]
+    assert {"advice", "check_id"} <= set(summary.columns)
+    assert summary["advice"].str.len().gt(40).all()
+    assert list(summary["check_id"]) == ["completeness", "references", "rc"]
+    row = summary.iloc[0]
+    assert row["verdict"] == "does NOT hold" and "Use more steps: 256" in row["advice"]
+    assert coarse["suggestions"]["completeness"] == {"n_steps": 256}
+    assert coarse["settings"] == {"n_steps": 8, "baseline": "zeros", "n_references": 10,
+                                  "n_samples": 20}
+    fine = A.sanity(m, X, "integrated_gradients", target=1, checks=("completeness",),
+                    **coarse["suggestions"]["completeness"])
+    assert fine["summary"]["verdict"].iloc[0] == "holds" and fine["suggestions"] == {}
+    assert "converged at 256 steps" in fine["summary"]["advice"].iloc[0]
+    assert [S.more_ig_steps(n) for n in (8, 32, 128, 256, 512, 1024)] == [
+        256, 256, 256, 512, 1024, None]
+    # the other verdicts' remedies, from their tables
+    refs = pd.DataFrame({"reference": ["zeros", "uniform", "gc", "shuffle"],
+                         "mean f(reference)": [2.0, 1.0, 0.5, 0.4],
+                         "track r vs zeros": [1.0, 0.9, 0.3, 0.5]})
+    settings = {"baseline": "zeros", "n_references": 10}
+    verdict, advice, suggestion = S._reference_advice(refs, settings)
+    assert verdict == "depends on the reference" and suggestion == {"baseline": "shuffle"}
+    assert "r = 0.30 between the zeros and the gc reference" in advice
+    assert S._reference_advice(refs, {**settings, "baseline": "shuffle"})[2] == {
+        "n_references": 20}
+    assert S._reference_advice(refs.assign(**{"track r vs zeros": 0.9}), settings)[2] is None
+    assert S._rc_advice(0.2)[0::2] == ("strand-dependent", {"rc_average": True})
+    assert S._rc_advice(0.9)[0::2] == ("consistent", None)
+    assert S._rc_advice(float("nan"))[2] is None          # nothing to apply
+    assert S._reference_advice(refs.assign(**{"track r vs zeros": np.nan}), settings)[2] is None
+
+
+def test_deeplift_warnings_only_where_deeplift_is_checked():
+    lstm = build("lstm", 30, 1)
+    X = random_x(1, 30)
+    ig = A.sanity(lstm, X, "integrated_gradients", n_steps=8, checks=("completeness",))
+    assert ig["warnings"] == [] and "deeplift_approximate" not in set(ig["summary"]["check_id"])
+    dl = A.sanity(lstm, X, "deeplift", checks=("completeness",))
+    assert any(w.startswith("DeepLIFT on this model") for w in dl["warnings"])
+    assert dl["suggestions"]["deeplift_approximate"] == {"method": "integrated_gradients"}
+    assert dl["summary"].set_index("check_id").loc["deeplift_approximate", "verdict"] == \
+        dl["warnings"][0]
+    gs = A.sanity(build("deepbind", 40, 1), random_x(1, 40), "gradient_shap", n_references=2,
+                  checks=("completeness",))
+    assert gs["summary"]["verdict"].iloc[0] == "approximate by design"
+    assert gs["suggestions"]["completeness"] == {"n_samples": 40}
 
 
 # ----------------------------------------------------------------------------- ground truth

@@ -20,7 +20,7 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from regviz import checkpoints, importers, sequence
+from regviz import checkpoints, importers, models, sequence
 from regviz.errors import CheckpointError, ImportFormatError, ModelConfigError
 from regviz.importers import deepbind as db
 from regviz.importers import keras as kr
@@ -395,8 +395,9 @@ def test_views_work_on_imported_models(tmp_path):
         X = sequence.one_hot(sequence.random_sequences(6, model.input_length, seed=2))
         x = torch.from_numpy(X)
         base = torch.full_like(x, 0.25)
-        attr, delta = DeepLift(model).attribute(x, base, target=0,
-                                                return_convergence_delta=True)
+        with models.deeplift_guards(model):      # captum's DeepLift, called directly
+            attr, delta = DeepLift(model).attribute(x, base, target=0,
+                                                    return_convergence_delta=True)
         assert float(delta.abs().max()) < 1e-4       # DeepLIFT adds up to f(x) - f(base)
         np.testing.assert_allclose(ism.ism(model, X[:2]), ism.ism_brute_force(model, X[:2]),
                                    rtol=1e-5, atol=1e-4)

@@ -17,9 +17,9 @@ from captum.attr import DeepLift, IntegratedGradients
 from torch import nn
 
 from regviz.errors import ModelConfigError, SequenceError
-from regviz.models import (REGISTRY, build, dense_net, describe, empirical_receptive_field,
-                           first_conv, from_config, last_conv, list_models, receptive_field,
-                           summary)
+from regviz.models import (REGISTRY, build, deeplift_guards, dense_net, describe,
+                           empirical_receptive_field, first_conv, from_config, last_conv,
+                           list_models, receptive_field, summary)
 from regviz.models.kmer import all_kmers
 from regviz.models.layers import FlattenFeatures
 
@@ -427,7 +427,10 @@ def test_summary_of_paper_presets_is_instant_and_exact():
 # captum
 
 
-def _relative_deltas(model, x, baseline, target=0):
+def _relative_deltas(model, x, baseline, target=0, guards=True):
+    if guards:
+        with deeplift_guards(model):
+            return _relative_deltas(model, x, baseline, target, guards=False)
     attr, delta = DeepLift(model).attribute(x, baselines=baseline, target=target,
                                             return_convergence_delta=True)
     with torch.no_grad():
@@ -459,32 +462,69 @@ def test_captum_deeplift_and_integrated_gradients(name):
     assert ig.shape == x.shape and torch.isfinite(ig).all() and torch.isfinite(delta).all()
 
 
+def _hooks(model):
+    """(module name, kind) of every forward hook / forward pre-hook in ``model``."""
+    return [(n, kind) for n, mod in model.named_modules()
+            for kind in ("_forward_hooks", "_forward_pre_hooks", "_forward_hooks_with_kwargs",
+                         "_forward_pre_hooks_with_kwargs") if getattr(mod, kind)]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_zoo_models_carry_no_forward_hooks(name):
+    # tangermeme, captum and users' code see a plain nn.Module (issue #21)
+    m = build(name, natural(name), 1)
+    assert _hooks(m) == []
+    assert _hooks(from_config(name, dataclasses.asdict(m.config))) == []
+
+
 def test_private_inputs_are_what_makes_deeplift_exact():
     torch.manual_seed(0)
     m = build("deepsea", 1000, 1).double().eval()
     x = random_x(4, 4, 1000).double()
     shuffled = x[torch.tensor([1, 2, 3, 0])]
-    assert _relative_deltas(m, x, shuffled) < 1e-6
-    for mod in m.modules():          # remove the guards: ReLU -> MaxPool share a tensor
-        mod._forward_pre_hooks.clear()
-    assert _relative_deltas(m, x, shuffled) > 1e-2
+    assert _relative_deltas(m, x, shuffled) < 1e-6          # inside deeplift_guards
+    assert _hooks(m) == []                                   # ... removed afterwards
+    # without the guards ReLU -> MaxPool share a tensor and DeepLIFT goes wrong silently
+    assert _relative_deltas(m, x, shuffled, guards=False) > 1e-2
+
+
+def test_deeplift_guards_are_removed_on_errors_and_nest():
+    m = build("deepbind", 101, 1).eval()
+    with pytest.raises(RuntimeError, match="boom"):
+        with deeplift_guards(m):
+            assert ("act", "_forward_pre_hooks") in _hooks(m)
+            raise RuntimeError("boom")
+    assert _hooks(m) == []
+    with deeplift_guards(m):
+        with deeplift_guards(m):
+            n_inner = len(m.act._forward_pre_hooks)
+        assert len(m.act._forward_pre_hooks) == n_inner == 1   # still guarded: outer open
+    assert _hooks(m) == []
+    with pytest.raises(SequenceError), deeplift_guards(m):   # a failing forward inside
+        DeepLift(m).attribute(random_x(1, 4, 50), baselines=torch.zeros(1, 4, 50))
+    assert _hooks(m) == []
 
 
 def test_private_input_copies_only_during_attribution():
     m = build("deepbind", 101, 1)
     seen = {}
     m.act.register_forward_hook(lambda mod, i, o: seen.__setitem__("relu_out", o))
-    # registered after the guard, so it sees what the pool really receives
+    # the guard goes before this pre-hook, so it sees what the pool really receives
     m.max_pool.register_forward_pre_hook(lambda mod, i: seen.__setitem__("pool_in", i[0]))
     x = random_x(1, 4, 101)
-    m.train()(x)                                      # training: no copy
+    m.eval()(x)                                       # no guards: no copy
     assert seen["pool_in"] is seen["relu_out"]
-    with torch.no_grad():                             # inference: no copy
-        m.eval()(x)
+    with deeplift_guards(m):
+        m.train()(x)                                  # training: no copy
+        assert seen["pool_in"] is seen["relu_out"]
+        with torch.no_grad():                         # inference: no copy
+            m.eval()(x)
+        assert seen["pool_in"] is seen["relu_out"]
+        m.eval()(x)                                   # eval + gradients = attribution
+        assert seen["pool_in"] is not seen["relu_out"]
+        torch.testing.assert_close(seen["pool_in"], seen["relu_out"])
+    m.eval()(x)
     assert seen["pool_in"] is seen["relu_out"]
-    m.eval()(x)                                       # eval + gradients = attribution
-    assert seen["pool_in"] is not seen["relu_out"]
-    torch.testing.assert_close(seen["pool_in"], seen["relu_out"])
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -581,3 +621,12 @@ def test_dilations_double():
 
 def test_itertools_product_order_matches_kmers():
     assert all_kmers(2) == ["".join(p) for p in itertools.product("ACGT", repeat=2)]
+
+
+def test_the_zoos_notes_speak_to_users_not_to_the_code():
+    """The Model zoo page shows these notes: no module paths or function names."""
+    from regviz.models import get_entry, list_models
+    for name in list_models():
+        entry = get_entry(name)
+        for note in (entry.deeplift_note, entry.input_note, entry.paper_note or ""):
+            assert not re.search(r"regviz\.|models\.|_guards|\w+\(\)", note), (name, note)

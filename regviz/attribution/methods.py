@@ -9,7 +9,7 @@ float32 (C = 4 for one-hot DNA, ACGT order), the same shape as ``X``:
 ``"integrated_gradients"``  (x - reference) x path-averaged gradient (captum
                             ``IntegratedGradients``, ``n_steps`` Gauss-Legendre points)
 ``"deeplift"``              DeepLIFT rescale multipliers x (x - reference) (captum
-                            ``DeepLift``)
+                            ``DeepLift``, run inside `regviz.models.deeplift_guards`)
 ``"deeplift_shap"``         DeepLIFT averaged over ``n_references`` dinucleotide shuffles
                             of each input (what captum ``DeepLiftShap`` computes; run as
                             one batched ``DeepLift`` so every input gets its own shuffles)
@@ -63,7 +63,7 @@ from regviz import sequence
 from regviz.attribution.inputs import ModelMode, as_input, check_target, device_dtype, model_name
 from regviz.attribution.mutagenesis import ism
 from regviz.errors import AttributionError, RegvizWarning, warn_if_not_finite
-from regviz.models import REGISTRY
+from regviz.models import REGISTRY, deeplift_guards
 from regviz.models.layers import Exp
 
 METHODS = ("saliency", "input_x_gradient", "integrated_gradients", "deeplift",
@@ -179,7 +179,8 @@ def _multipliers(model, method, x, ref, target, n_steps, batch_size):
         return IntegratedGradients(model, multiply_by_inputs=False).attribute(
             x, baselines=ref, target=target, n_steps=n_steps,
             internal_batch_size=max(batch_size, len(x)))
-    with warnings.catch_warnings():
+    # the private-input guards exist only for this call (see models.deeplift_guards)
+    with deeplift_guards(model), warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)   # captum's "setting forward hooks"
         return DeepLift(model, multiply_by_inputs=False).attribute(x, baselines=ref,
                                                                   target=target)

@@ -54,7 +54,6 @@ from scipy.stats import false_discovery_control, genpareto
 
 from regviz import motifs
 from regviz.errors import MotifError
-from regviz.filters.pwms import FilterMotif
 from regviz.motifs.matrix import Motif, counts_to_ppm, information_content, trim
 
 DATABASES = {"JASPAR2024 CORE vertebrates": "CORE vertebrates",
@@ -102,21 +101,36 @@ def collection_for(planted) -> str:
     return "JASPAR2024 CORE all"
 
 
+def _is_filter_motif(f) -> bool:
+    """A `regviz.filters.pwms.FilterMotif`, told by its fields (a ``ppm`` array and a
+    ``name``) so that matching plain arrays needs neither pwms nor torch."""
+    return isinstance(getattr(f, "ppm", None), np.ndarray) and isinstance(
+        getattr(f, "name", None), str)
+
+
+def _array(f) -> np.ndarray:
+    """A numpy array from an array-like; a tensor (anything with ``detach``, e.g. first-
+    layer weights) is detached and copied to the CPU without this module importing torch."""
+    if hasattr(f, "detach"):
+        f = f.detach().cpu().numpy()
+    return np.asarray(f, dtype=np.float64)
+
+
 def _queries(filters) -> list[tuple[str, np.ndarray]]:
     """(name, ppm) pairs from FilterMotifs, Motifs, (4, w) arrays or a (n, 4, w) array."""
     if hasattr(filters, "detach"):
-        filters = filters.detach().cpu().numpy()
-    if isinstance(filters, (FilterMotif, Motif)) or (isinstance(filters, np.ndarray)
-                                                     and filters.ndim == 2):
+        filters = _array(filters)
+    if isinstance(filters, Motif) or _is_filter_motif(filters) or (
+            isinstance(filters, np.ndarray) and filters.ndim == 2):
         filters = [filters]
     out = []
     for i, f in enumerate(filters):
-        if isinstance(f, FilterMotif):
+        if _is_filter_motif(f):
             out.append((f.name, np.asarray(f.ppm, dtype=np.float64)))
         elif isinstance(f, Motif):
             out.append((f.id, f.ppm()))
         else:
-            out.append((f"motif{i}", counts_to_ppm(f)))
+            out.append((f"motif{i}", counts_to_ppm(_array(f))))
     if not out:
         raise MotifError("filters is empty; give at least one filter motif or (4, w) PPM.")
     return out

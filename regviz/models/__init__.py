@@ -9,9 +9,11 @@
 Every model returns raw values (logits for binary/multitask outputs), takes
 ``(n, in_channels, input_length)`` and uses each activation module exactly once,
 so captum's DeepLIFT can run on it (see ``REGISTRY[name].supports_deeplift``).
+Models carry no hooks: DeepLIFT's input guards are added only for the call, by
+``with deeplift_guards(model):`` (which `regviz.attribution` opens for you).
 """
 
-from .base import OUTPUT_KINDS, ModelConfig, RegvizModel
+from .base import OUTPUT_KINDS, ModelConfig, RegvizModel, deeplift_guards
 from .layers import DenseNet, dense_net
 from .registry import (REGISTRY, Citation, ModelEntry, build, first_conv, from_config, get_entry,
                        last_conv, list_models, models_table)
@@ -19,8 +21,8 @@ from .structure import (describe, empirical_receptive_field, position_windows, r
                         summary)
 
 __all__ = [
-    "OUTPUT_KINDS", "ModelConfig", "RegvizModel", "DenseNet", "dense_net", "REGISTRY",
-    "Citation", "ModelEntry", "build", "first_conv", "from_config", "get_entry",
+    "OUTPUT_KINDS", "ModelConfig", "RegvizModel", "deeplift_guards", "DenseNet", "dense_net",
+    "REGISTRY", "Citation", "ModelEntry", "build", "first_conv", "from_config", "get_entry",
     "last_conv", "list_models", "models_table", "describe", "empirical_receptive_field",
     "position_windows", "receptive_field", "summary",
 ]

@@ -14,9 +14,13 @@ convolution (``first_conv_name`` / ``last_conv_name``, module paths for
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import numbers
+import threading
+import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
@@ -300,8 +304,19 @@ def _private_input(module: nn.Module, args: tuple) -> tuple | None:
     return tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in args)
 
 
-def install_deeplift_guards(model: nn.Module) -> None:
-    """Give every DeepLIFT-ruled module a private copy of its input (eval + grad only).
+# module -> [number of open deeplift_guards contexts, hook handle]; a lock makes nested
+# and concurrent contexts on one model safe (the last one out removes the hook)
+_GUARDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_GUARDS_LOCK = threading.Lock()
+
+
+def _ruled_modules(model: nn.Module) -> list[nn.Module]:
+    return [m for m in model.modules() if type(m) in DEEPLIFT_NONLINEAR]
+
+
+@contextlib.contextmanager
+def deeplift_guards(model: nn.Module) -> Iterator[nn.Module]:
+    """Give every DeepLIFT-ruled module a private copy of its input, for this block only.
 
     captum's DeepLift attaches its backward hooks to the *input tensor* of each
     nonlinear module. Two common layouts then silently break summation-to-delta
@@ -309,14 +324,43 @@ def install_deeplift_guards(model: nn.Module) -> None:
     (a residual skip, DeepBind's parallel max and average pools) loses the other
     paths' gradients, and two ruled modules in a row (ReLU -> MaxPool, the standard
     conv block) make the first see plain gradients instead of DeepLIFT multipliers.
-    A forward pre-hook that clones the input, registered at construction so it runs
-    before captum's hooks, fixes both. It only acts in eval mode with gradients on
-    (i.e. during attribution); values are unchanged.
+    A forward pre-hook that clones the input, placed before any other pre-hook (so
+    before captum's), fixes both. It only acts in eval mode with gradients on;
+    values are unchanged.
+
+    The hooks exist only inside the ``with`` block and are removed when it ends, also
+    on an exception, so a model is a plain ``nn.Module`` (no forward hooks) to other
+    libraries. `regviz.attribution.attribute` opens this block around its DeepLIFT and
+    DeepLIFT-SHAP calls; open it yourself around captum's ``DeepLift`` /
+    ``DeepLiftShap`` on a zoo model::
+
+        with deeplift_guards(model):
+            attr = DeepLift(model).attribute(x, baselines=ref)
+
+    Blocks are counted per module: with nested blocks, or blocks opened by several
+    threads, the hooks stay until the last one closes. (captum's own hooks still allow
+    one DeepLIFT call per model at a time; the app holds a lock per model.)
     """
-    for m in model.modules():
-        if type(m) in DEEPLIFT_NONLINEAR and not getattr(m, "_regviz_private_input", False):
-            m.register_forward_pre_hook(_private_input)
-            m._regviz_private_input = True
+    modules = _ruled_modules(model)
+    entered: list[nn.Module] = []
+    try:
+        with _GUARDS_LOCK:
+            for m in modules:
+                slot = _GUARDS.get(m)
+                if slot is None:
+                    handle = m.register_forward_pre_hook(_private_input, prepend=True)
+                    slot = _GUARDS[m] = [0, handle]
+                slot[0] += 1
+                entered.append(m)
+        yield model
+    finally:
+        with _GUARDS_LOCK:
+            for m in entered:
+                slot = _GUARDS[m]
+                slot[0] -= 1
+                if slot[0] == 0:
+                    slot[1].remove()
+                    del _GUARDS[m]
 
 
 class RegvizModel(nn.Module):

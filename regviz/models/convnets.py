@@ -25,8 +25,8 @@ from torch import nn
 from regviz.errors import ModelConfigError
 
 from .base import (ModelConfig, RegvizModel, Stage, check_bool, check_choice, check_float,
-                   check_float_list, check_int, check_int_list, conv_stage, install_deeplift_guards,
-                   output_length, pool_stage)
+                   check_float_list, check_int, check_int_list, conv_stage, output_length,
+                   pool_stage)
 from .layers import ACTIVATIONS, FLATTEN_ORDERS, ConvBlock, DenseBlock, FlattenFeatures, global_pool
 
 
@@ -276,7 +276,6 @@ class ConvNet(RegvizModel):
         self.out = nn.Linear(n_features, c.n_outputs)
         self.first_conv_name = "convs.0.conv"
         self.last_conv_name = f"convs.{len(self.convs) - 1}.conv"
-        install_deeplift_guards(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)

@@ -30,8 +30,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from .base import (ModelConfig, RegvizModel, Stage, check_bool, check_float, check_int, conv_stage,
-                   install_deeplift_guards)
+from .base import ModelConfig, RegvizModel, Stage, check_bool, check_float, check_int, conv_stage
 from .layers import FlattenFeatures
 
 
@@ -139,7 +138,6 @@ class DeepBind(RegvizModel):
             self.rc_avg_pool = nn.AvgPool1d(n_pos) if config.avg_pool else None
             self.rc_hidden_act = nn.ReLU() if config.hidden else None
             self.strand_pool = nn.MaxPool1d(2)
-        install_deeplift_guards(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)

@@ -26,8 +26,7 @@ from torch import nn
 
 from regviz.errors import ModelConfigError
 
-from .base import (ModelConfig, RegvizModel, Stage, check_bool, check_int, conv_stage,
-                   install_deeplift_guards)
+from .base import ModelConfig, RegvizModel, Stage, check_bool, check_int, conv_stage
 from .layers import GlobalSum
 
 ALPHABET = "ACGT"
@@ -100,7 +99,6 @@ class KmerLogReg(RegvizModel):
         self.total = GlobalSum()
         self.scale = 1.0 / (config.input_length - k + 1) if config.normalize else 1.0
         self.linear = nn.Linear(4 ** k, config.n_outputs)
-        install_deeplift_guards(self)
 
     def counts(self, x: torch.Tensor) -> torch.Tensor:
         """k-mer counts ``(n, 4**k)`` (frequencies if ``normalize``)."""

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from .base import (ModelConfig, RegvizModel, Stage, check_bool, check_choice, check_float,
-                   check_int, conv_stage, install_deeplift_guards, output_length, pool_stage)
+                   check_int, conv_stage, output_length, pool_stage)
 from .layers import ConvBlock, DenseBlock, FlattenFeatures, global_pool
 
 READOUTS = ("last", "max", "mean", "flatten")
@@ -141,7 +141,6 @@ class RecurrentClassifier(RegvizModel):
         self.dropout = nn.Dropout(c.dropout) if c.dropout > 0 else None
         self.dense = DenseBlock(n_features, c.dense) if c.dense else None
         self.out = nn.Linear(c.dense or n_features, c.n_outputs)
-        install_deeplift_guards(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)
@@ -235,7 +234,6 @@ class DanQ(RegvizModel):
         self.readout, n_features = make_readout(c.readout, c.lstm_hidden, True, n_steps)
         self.dense = DenseBlock(n_features, c.dense) if c.dense else None
         self.out = nn.Linear(c.dense or n_features, c.n_outputs)
-        install_deeplift_guards(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)

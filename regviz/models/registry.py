@@ -105,10 +105,11 @@ class ModelEntry:
         return model.last_conv_name
 
 
-_FINE = ("Exact: captum's DeepLift runs and attributions add up to f(x) - f(baseline) "
-         "(relative error < 1e-3 in float32). Relies on the model's private-input guards "
-         "(base.install_deeplift_guards); without them ReLU -> MaxPool blocks and residual "
-         "skips silently break this.")
+# Exact only inside `deeplift_guards` (regviz.attribution opens it for each call; callers
+# of captum's DeepLift must too): without it ReLU -> MaxPool blocks and residual skips
+# silently break the sums. The notes below are shown to users on the Model zoo page.
+_FINE = ("Exact: DeepLIFT attributions add up to f(x) - f(reference) (relative error "
+         "< 1e-3 in float32).")
 _RECURRENT = ("Runs without error but is approximate: captum has no DeepLIFT rule for the "
               "gates inside nn.RNN/nn.LSTM and uses their plain gradients, so attributions "
               "do not add up to f(x) - f(baseline) (errors of the size of the difference "

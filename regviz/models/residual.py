@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from .base import (ModelConfig, RegvizModel, Stage, check_choice, check_float, check_int,
-                   check_int_list, conv_stage, install_deeplift_guards, output_length, pool_stage)
+                   check_int_list, conv_stage, output_length, pool_stage)
 from .layers import ConvBlock, DenseBlock, FlattenFeatures, global_pool
 
 
@@ -160,7 +160,6 @@ class ResNet(RegvizModel):
         self.out = nn.Linear(n_features, c.n_outputs)
         self.first_conv_name = "stages.0.block.conv_in"
         self.last_conv_name = f"stages.{len(self.stages) - 1}.block"
-        install_deeplift_guards(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)
@@ -346,7 +345,6 @@ class Basenji(RegvizModel):
         self.pool = global_pool(c.head, n_bins)
         self.flatten = FlattenFeatures("channel_major")
         self.out = nn.Linear(c.final_filters, c.n_outputs)
-        install_deeplift_guards(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)

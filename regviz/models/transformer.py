@@ -26,7 +26,7 @@ from torch import nn
 from regviz.errors import ModelConfigError
 
 from .base import (ModelConfig, RegvizModel, Stage, check_choice, check_float, check_int,
-                   check_int_list, conv_stage, install_deeplift_guards, output_length, pool_stage)
+                   check_int_list, conv_stage, output_length, pool_stage)
 from .layers import ConvBlock, FlattenFeatures, global_pool
 
 POSITIONS = ("relative", "sinusoidal", "learned", "none")
@@ -249,7 +249,6 @@ class EnformerLite(RegvizModel):
         self.pool = global_pool(c.head, n_tokens)
         self.flatten = FlattenFeatures("channel_major")
         self.out = nn.Linear(c.final_filters, c.n_outputs)
-        install_deeplift_guards(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)
