@@ -115,7 +115,8 @@ def describe(device: torch.device) -> str:
                 f"mixed precision ({prec})")
     if device.type == "mps":
         return "Apple MPS (Metal GPU)"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    n = torch.get_num_threads()
+    return f"CPU ({n} thread{'s' if n != 1 else ''})"
 
 
 def device_key(device: torch.device) -> str:

@@ -38,6 +38,9 @@ MAX_IMPORT_UPLOAD_MB = _setting("MAX_IMPORT_UPLOAD_MB", 200)
 MAX_STORED_UPLOADS_MB = _setting("MAX_STORED_UPLOADS_MB", 2000)
 #: what one compressed file may unpack to
 MAX_UNPACKED_MB = _setting("MAX_UNPACKED_MB", 400)
+#: seconds an analysis may be expected to take and still start by itself when a page
+#: opens; longer ones wait for their button (0: every analysis waits)
+AUTO_RUN_SECONDS = _setting("AUTO_RUN_SECONDS", 2)
 #: parameters of a model built from a card or an imported file (DeepSEA paper: 52.8M)
 MAX_PARAMETERS = _setting("MAX_PARAMETERS", 100_000_000)
 #: bp (or bins) of one model input (Enformer: 196,608)

@@ -1,17 +1,21 @@
-"""Batched inference: one-hot sequences in, raw model outputs out.
+"""Inference: one-hot sequences in, outputs out, raw or in the units the card describes.
 
-`predict` leaves the model as it found it (device and train/eval mode): it runs in
-eval mode under ``torch.no_grad`` and restores the mode afterwards.
+`predict` gives raw outputs in batches and leaves the model as it found it (device and
+train/eval mode). `predict_table` reads sequences and reports both strands in the card's
+units; `tile_table` scores windows along a longer sequence; `true_labels` finds a
+synthetic set's labels. `encode_for` and `check_length` say "sequence is N bp, the model
+reads M bp" in one place; `fit_examples` makes example sequences fit a model.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 
 from regviz import devices
 from regviz.errors import SequenceError, warn_if_not_finite
-from regviz.sequence import SequenceRecord, one_hot
+from regviz.sequence import SequenceRecord, one_hot, random_sequences, reverse_complement
 
 
 def predict(model: torch.nn.Module, X, batch_size: int = 256, device=None) -> np.ndarray:
@@ -111,3 +115,112 @@ def readable(values, card) -> np.ndarray:
     if card.reads_as_probability:
         return 1.0 / (1.0 + np.exp(-values))
     return values
+
+
+def fit_examples(records, length: int, seed: int = 0) -> list[SequenceRecord]:
+    """Example sequences made to fit a model that reads ``length`` bp: longer ones are
+    centre-cropped, shorter ones centred in random background (42% GC, seeded). The
+    names say what was done, so a user never mistakes the filler for their sequence."""
+    out = []
+    for k, r in enumerate(records):
+        seq, n = r.sequence, len(r.sequence)
+        if n > length:
+            lo = (n - length) // 2
+            seq, note = seq[lo:lo + length], f"centre {length:,} bp of {n:,}"
+        elif n < length:
+            fill = random_sequences(1, length - n, 0.42, seed=seed + k)[0]
+            left = (length - n) // 2
+            seq = fill[:left] + seq + fill[left:]
+            note = f"in random background, at {left + 1:,}-{left + n:,} of {length:,} bp"
+        else:
+            out.append(r)
+            continue
+        out.append(SequenceRecord(r.name, seq, f"{r.description} ({note})".strip()))
+    return out
+
+
+def _strands(model, X: np.ndarray, card, both: bool, batch_size: int):
+    fwd = readable(predict(model, X, batch_size=batch_size), card)
+    if not both:
+        return fwd, np.full_like(fwd, np.nan), fwd
+    rev = readable(predict(model, reverse_complement(X), batch_size=batch_size), card)
+    return fwd, rev, (fwd + rev) / 2
+
+
+def predict_table(model, card, records, both_strands: bool = True,
+                  batch_size: int = 256) -> pd.DataFrame:
+    """What the model predicts for each sequence, in the units its card describes.
+
+    Parameters
+    ----------
+    records : SequenceRecord or str, or a list of them, each of the model's length
+    both_strands : bool
+        Also score each sequence's reverse complement (DNA has no preferred strand).
+
+    Returns
+    -------
+    DataFrame, one row per (sequence, output): ``sequence`` (name), ``output``,
+    ``forward``, ``reverse`` (NaN with ``both_strands=False``) and ``mean`` (of the two,
+    in the card's units: probabilities for binary and multitask models, raw values for
+    regression).
+    """
+    items = [records] if isinstance(records, (str, SequenceRecord)) else list(records)
+    fwd, rev, mean = _strands(model, encode_for(model, items), card, both_strands,
+                              batch_size)
+    names = [r.name if isinstance(r, SequenceRecord) else f"sequence {k + 1}"
+             for k, r in enumerate(items)]
+    tasks = list(card.task_names)
+    return pd.DataFrame({"sequence": np.repeat(names, len(tasks)),
+                         "output": tasks * len(items), "forward": fwd.ravel(),
+                         "reverse": rev.ravel(), "mean": mean.ravel()})
+
+
+def tile_table(model, card, record, stride: int | None = None, both_strands: bool = True,
+               batch_size: int = 256) -> pd.DataFrame:
+    """The model's prediction along a sequence longer than its input: windows of its
+    length every ``stride`` bp (default: half a window; the last window ends at the
+    sequence end).
+
+    Returns
+    -------
+    DataFrame, one row per (window, output): ``start``, ``end`` (1-based, inclusive),
+    ``centre``, ``output``, ``forward``, ``reverse``, ``mean`` (card units).
+    """
+    seq = record.sequence if isinstance(record, SequenceRecord) else str(record)
+    name = record.name if isinstance(record, SequenceRecord) else "sequence"
+    width = getattr(model, "input_length", None)
+    if width is None or len(seq) < width:
+        raise SequenceError(f"{name} is {len(seq):,} bp; tiling needs a sequence at least as "
+                            f"long as the model's input ({width or '?'} bp).")
+    stride = max(1, int(stride or width // 2))
+    starts = list(range(0, len(seq) - width + 1, stride))
+    if starts[-1] != len(seq) - width:
+        starts.append(len(seq) - width)
+    if len(starts) > 100_000:
+        raise SequenceError(f"{name}: {len(starts):,} windows at stride {stride}; use a larger "
+                            "stride (at most 100,000 windows).")
+    X = one_hot([seq[s:s + width] for s in starts])
+    fwd, rev, mean = _strands(model, X, card, both_strands, batch_size)
+    tasks = list(card.task_names)
+    s = np.repeat(np.array(starts), len(tasks))
+    return pd.DataFrame({"start": s + 1, "end": s + width, "centre": s + (width + 1) / 2,
+                         "output": tasks * len(starts), "forward": fwd.ravel(),
+                         "reverse": rev.ravel(), "mean": mean.ravel()})
+
+
+def true_labels(dataset, records) -> pd.DataFrame:
+    """Labels of the sequences that belong to ``dataset`` (matched by sequence), one row
+    per (sequence, task): ``sequence``, ``output``, ``label`` and ``split`` (NaN and ""
+    for sequences not in it)."""
+    where = {s: i for i, s in enumerate(dataset.seqs)}
+    split_of = {int(i): name for name, idx in dataset.splits.items() for i in idx}
+    rows = []
+    for k, r in enumerate(records):
+        seq = r.sequence if isinstance(r, SequenceRecord) else r
+        name = r.name if isinstance(r, SequenceRecord) else f"sequence {k + 1}"
+        i = where.get(seq)
+        for t, task in enumerate(dataset.task_names):
+            rows.append({"sequence": name, "output": task,
+                         "label": float(dataset.y[i, t]) if i is not None else np.nan,
+                         "split": split_of.get(i, "") if i is not None else ""})
+    return pd.DataFrame(rows)

@@ -230,3 +230,11 @@ def hand_keras(tmp_path, **kw):
     path = tmp_path / "hand.h5"
     write_keras_h5(path, config, weights, **kw)
     return path, config
+
+
+def click_if_asked(at, key: str):
+    """Click the run button ``key`` of `regviz.ui.widgets.run_when_asked` on an AppTest
+    page when it shows (whether it does depends on this machine's speed); return the page."""
+    if any(b.key == key for b in at.button):
+        at.button(key=key).click().run()
+    return at

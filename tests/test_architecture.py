@@ -17,7 +17,7 @@ PACKAGE = ROOT / "regviz"
 PAGES = ROOT / "app_pages"
 # lowest first; a unit may import units of its own or a lower layer (docs/architecture.md)
 LAYERS = [
-    {"errors", "limits"},
+    {"errors", "limits", "threads"},
     {"sequence", "devices"},
     {"genome", "motifs", "plotting"},
     {"data"},
@@ -26,7 +26,7 @@ LAYERS = [
     {"checkpoints"},
     {"predict"},
     {"training"},
-    {"attribution", "gradcam", "filters", "spacing", "concepts", "importers"},
+    {"attribution", "gradcam", "filters", "spacing", "concepts", "importers", "costs"},
     {"cli", "train", "shipped"},
     {"ui"},
 ]

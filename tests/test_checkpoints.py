@@ -330,3 +330,9 @@ def test_list_checkpoints(tmp_path):
     assert b["error"] is None and b["input_length"] == 60
     assert "not valid JSON" in listed[tmp_path / "broken"]["error"]
     assert checkpoints.list_checkpoints(tmp_path / "missing") == []
+
+
+def test_planted_motifs_have_one_label_everywhere():
+    from regviz.checkpoints.card import PlantedMotif
+    assert PlantedMotif("GATA", "MA2283.1", "srp").label == "GATA (srp, MA2283.1)"
+    assert PlantedMotif("Trl", "MA0205.3", "Trl").label == "Trl (MA0205.3)"

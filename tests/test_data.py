@@ -495,3 +495,10 @@ def test_gzip_bomb_dataset_is_refused_quickly_with_a_capped_memory(tmp_path):
     done = run_capped(code, mem_mb=1500, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "bomb.csv.gz unpacks to more than 400 MB" in done.stdout, done.stdout
+
+
+def test_unnamed_sequences_are_named_by_their_0_based_index():
+    from regviz.data.prepare import dataset_table
+    from regviz.simulate import make_dataset
+    table = dataset_table(make_dataset("tf-binding", n=20, seed=0))
+    assert (table["name"] == [f"seq{k}" for k in table["index"]]).all()

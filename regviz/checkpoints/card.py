@@ -119,6 +119,13 @@ class PlantedMotif:
     id: str
     name: str
 
+    @property
+    def label(self) -> str:
+        """How every page names it: "GATA (srp, MA2283.1)", or "Trl (MA0205.3)" when the
+        grammar's key is the JASPAR name."""
+        return f"{self.key} ({self.id})" if self.key == self.name else \
+            f"{self.key} ({self.name}, {self.id})"
+
 
 _DATA_KEYS = ("name", "n", "length", "seed", "generator_version", "source", "recipe",
               "splits", "test_indices_sha256", "ground_truth", "label_means", "description",

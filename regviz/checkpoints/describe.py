@@ -64,7 +64,7 @@ def card_markdown(card: Card) -> str:
                      f"{data.n or 0:,} sequences of {data.length} bp, seed {data.seed}; splits "
                      f"{split}).{desc}")
         if card.planted_motifs:
-            motifs = ", ".join(f"{e(m.key)} ({e(m.id)})" for m in card.planted_motifs)
+            motifs = ", ".join(e(m.label) for m in card.planted_motifs)
             lines.append(f"**Planted motifs** (JASPAR 2024): {motifs}.")
     if train:
         lines.append(f"**Training**: {e(train.get('optimizer', 'Adam'))}, lr {train.get('lr')}, "

@@ -114,7 +114,7 @@ def add_shuffled_negatives(dataset: Dataset, n_per_positive=1, seed=0) -> Datase
     pos = np.flatnonzero(dataset.y[:, 0] == 1)
     shuffled = [s for k in pos for s in dinucleotide_shuffle(dataset.seqs[k], n_per_positive, rng)]
     parent, new = np.repeat(pos, n_per_positive), len(dataset) + np.arange(len(shuffled))
-    names = dataset.meta.get("names") or [f"seq{k + 1}" for k in range(len(dataset))]
+    names = dataset.meta.get("names") or default_names(len(dataset))
     meta = dict(dataset.meta, names=list(names) + [f"{names[k]}_shuf{j + 1}" for k in pos
                                                     for j in range(n_per_positive)],
                 negatives={"method": "dinucleotide_shuffle", "n_per_positive": n_per_positive,
@@ -153,10 +153,16 @@ def summarize(dataset: Dataset) -> dict:
             "length_policy": dataset.meta.get("length_policy")}
 
 
+def default_names(n: int) -> list[str]:
+    """Names of unnamed sequences of a dataset: ``seq0``, ``seq1``, ... (the same number
+    as the 0-based index beside them in every table)."""
+    return [f"seq{k}" for k in range(n)]
+
+
 def dataset_table(dataset: Dataset) -> pd.DataFrame:
     """One row per sequence: index (0-based), name, split, one column per task, sequence."""
     split_of = {int(i): s for s, idx in dataset.splits.items() for i in idx}
-    names = dataset.meta.get("names") or [f"seq{k + 1}" for k in range(len(dataset))]
+    names = dataset.meta.get("names") or default_names(len(dataset))
     table = pd.DataFrame({"index": range(len(dataset)), "name": names,
                           "split": [split_of.get(k, "") for k in range(len(dataset))]})
     for k, task in enumerate(dataset.task_names):

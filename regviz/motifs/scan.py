@@ -8,7 +8,6 @@ need; `regviz.motifs.meme` uses them too.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from regviz.errors import MotifError
 from regviz.motifs.matrix import ALPHABET, Motif, counts_to_ppm
@@ -125,6 +124,8 @@ def pssm_scan(seqs_or_X, pssm, both_strands: bool = True) -> np.ndarray:
     if W.shape[1] > X.shape[2]:
         raise MotifError(f"pssm is {W.shape[1]} positions wide but the sequences are "
                          f"{X.shape[2]} long; sequences must be at least as long as the motif.")
+    import torch  # local: reading motifs and sampling sites do not need it
+
     x = torch.from_numpy(X)
     w = torch.from_numpy(np.ascontiguousarray(W, dtype=np.float32))
     with torch.no_grad():

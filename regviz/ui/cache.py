@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from regviz import checkpoints, genome, motifs, simulate
+from regviz import checkpoints, costs, genome, motifs, simulate
 from regviz.errors import RegvizError
+from regviz.plotting import figure_png
 from regviz.ui import widgets
 
 
@@ -148,12 +149,37 @@ def remembered(kind: str, key: tuple, compute, limit: int = 6):
     return value
 
 
+def peek(kind: str, key: tuple):
+    """The kept result of ``key`` (see `remembered`), or None when it was not computed."""
+    store = _store(kind)
+    with store.lock:
+        return store.values.get(key)
+
+
+def png(kind: str, key: tuple, make_figure) -> bytes:
+    """PNG bytes of the matplotlib figure ``make_figure()`` draws, kept per (kind, key):
+    logos take a fraction of a second each to draw, and pages redraw on every rerun."""
+    return remembered(f"png:{kind}", key, lambda: figure_png(make_figure()), limit=64)
+
+
 def with_progress(label: str, compute):
     """``compute(progress)`` with a progress bar that ``progress(done, total)`` moves."""
     bar, progress = widgets.progress_bar(label)
     result = compute(progress)
     bar.empty()
     return result
+
+
+def model_key(folder, key: tuple) -> tuple:
+    """The full key `model_result` keeps a result under (checkpoint contents + ``key``)."""
+    return (str(folder), checkpoint_stamp(folder), *key)
+
+
+@st.cache_resource(show_spinner="Timing the model on this machine...", max_entries=32)
+def model_speed(folder: str, stamp: tuple):
+    """`regviz.costs.Speed` of a checkpoint's model (timed once per checkpoint)."""
+    with using_model(folder) as (model, _):
+        return costs.measure_speed(model)
 
 
 def model_result(kind: str, folder, key: tuple, label: str, compute, limit: int = 32):
@@ -166,4 +192,4 @@ def model_result(kind: str, folder, key: tuple, label: str, compute, limit: int 
         with using_model(folder) as (model, card):
             return with_progress(label, lambda progress: compute(model, card, progress))
 
-    return remembered(kind, (folder, checkpoint_stamp(folder), *key), run, limit)
+    return remembered(kind, model_key(folder, key), run, limit)

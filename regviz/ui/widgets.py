@@ -12,8 +12,9 @@ import warnings
 
 import streamlit as st
 
+from regviz import limits
 from regviz.errors import RegvizError, RegvizWarning
-from regviz.plotting import figure_png
+from regviz.plotting import figure_inches, figure_png
 
 
 def page_header(title: str, intro: str = "") -> None:
@@ -68,6 +69,36 @@ def cancelled_notice(key: str, what: str) -> None:
         st.info(f"{what} was cancelled: nothing from that run was kept.")
 
 
+AUTO_SECONDS = limits.AUTO_RUN_SECONDS   # analyses expected to take longer wait for a button
+
+
+def run_when_asked(key: str, label: str, seconds: float, ready: bool, compute, what: str = ""):
+    """``compute()``'s result, or None while the user has not asked for it.
+
+    It runs at once when its result is kept already (``ready``) or is expected to take
+    under `AUTO_SECONDS`; otherwise a button says the expected time (``seconds``, from
+    `regviz.costs`) and it runs when clicked, with a Cancel button beside its progress.
+    Errors are shown (None returned) under ``what``.
+    """
+    button = cancel = None
+    if not ready and seconds >= AUTO_SECONDS:
+        button = st.empty()
+        if not button.button(f"{label} (about {fmt_seconds(seconds)})", type="primary",
+                             key=key, help="Estimated from a timed pass of this model on "
+                                           "this machine."):
+            cancelled_notice(f"{key}_cancel", label)
+            return None
+        cancel = st.empty()
+        with cancel:
+            cancel_button(f"{key}_cancel")
+    with user_errors(what or label) as ok:
+        result = compute()
+    for element in (button, cancel):      # done: neither button is needed any more
+        if element is not None:
+            element.empty()
+    return result if ok["ok"] else None
+
+
 def progress_bar(label: str):
     """``(bar, progress)``: a progress bar and a ``progress(done, total)`` that moves it."""
     bar = st.progress(0.0, text=f"{label}...")
@@ -103,10 +134,13 @@ def plotly_figure(fig, filename: str, key: str, column=None) -> None:
 
 def matplotlib_figure(fig, filename: str, key: str, label: str = "Figure (PNG)",
                       column=None) -> None:
-    """A matplotlib figure (a logo) with its PNG download below it."""
+    """A matplotlib figure (a logo) shown as the PNG its download button gives (drawn
+    once), at 100 px per inch of the figure."""
     where = column or st
-    where.pyplot(fig, width="content")
-    where.download_button(label, figure_png(fig), filename, "image/png", key=f"{key}_png")
+    png = fig if isinstance(fig, bytes) else figure_png(fig)
+    width = int(figure_inches(png)[0] * 100)
+    where.image(png, width=width)
+    where.download_button(label, png, filename, "image/png", key=f"{key}_png")
 
 
 def table_with_download(df, filename: str, key: str, index: bool = False, column=None,
