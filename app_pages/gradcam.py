@@ -82,15 +82,28 @@ else:
     stride = c[1].number_input("Stride (bp)", 100, width, width // 2, 100, key="gc_stride")
     edges = c[2].radio("Contig ends", ["shift", "pad"], key="gc_edges",
                        help="shift: windows stay inside the contig; pad: fill with N")
-    if st.button("Scan", key="gc_scan") or st.session_state.get("gc_scanned") == region:
+    truth, source = view.known_cores(path, "gc_truth")
+    if st.session_state.get("gc_cancel"):       # a cancelled scan does not restart itself
+        st.session_state.pop("gc_scanned", None)
+        widgets.cancelled_notice("gc_cancel", "The scan")
+    expected = widgets.fmt_seconds(max(1, view.seconds_for_scan(folder, region, int(stride))))
+    if st.button(f"Scan (about {expected})", key="gc_scan") or \
+            st.session_state.get("gc_scanned") == region:
         st.session_state["gc_scanned"] = region
+        cancel = st.empty()
+        with cancel:
+            widgets.cancel_button("gc_cancel")
         with widgets.user_errors("Scan") as ok:
             res = view.gradcam_scan(folder, path, region, int(stride), threshold,
                                     int(min_width), edges)
+            per_core, scores = view.scan_scores(res, truth) if truth is not None else (None, {})
+        cancel.empty()
         if ok["ok"]:
             fig = plots.scan_figure(res.windows, res.track, res.region.start, res.calls,
-                                    chrom=res.region.chrom, threshold=threshold)
+                                    per_core, chrom=res.region.chrom, threshold=threshold)
             widgets.plotly_figure(fig, "gradcam_scan.html", key="gc_scan_fig")
+            if per_core is not None:
+                view.show_scores(per_core, scores, source)
             st.caption(f"{len(res.windows)} windows of {width:,} bp; track = probability x "
                        "peak-normalised Grad-CAM, the best window where windows overlap; "
                        f"cores are runs >= {threshold:.2f} for at least {min_width} bp (BED: "

@@ -26,7 +26,7 @@ from regviz.sequence import reverse_complement
 EXPECTED = "contig:start-end, 1-based inclusive, e.g. chr2L:1,001-5,000"
 BED_COLUMNS = ("chrom", "start", "end", "name", "score", "strand", "thickStart",
                "thickEnd", "itemRgb", "blockCount", "blockSizes", "blockStarts")
-DEMO_VERSION = 1
+DEMO_VERSION = 2  # 2: the app's demo genome holds planted enhancer cores
 DEMO_CONTIGS = {"chrDemo1": 60_000, "chrDemo2": 40_000}
 _DEMO_LOCK = threading.Lock()
 
@@ -184,7 +184,6 @@ def read_bed(text_or_path):
     return frame.astype({"start": "int64", "end": "int64"})
 
 
-
 def cache_dir():
     """Folder for regviz's cached files: ``$REGVIZ_CACHE``, else ``~/.cache/regviz``."""
     if os.environ.get("REGVIZ_CACHE"):
@@ -249,7 +248,7 @@ class Genome:
         self.path = Path(path).expanduser()
         if not self.path.is_file():
             raise GenomeFileError(f"Genome FASTA not found: {self.path}. Check the path, or use "
-                                  "regviz.genome.demo_genome_path() for the built-in demo genome.")
+                                  "regviz.gradcam.demo_genome_path() for the built-in demo genome.")
         _sniff(self.path)
         bgzf = self.path.suffix.lower() in (".gz", ".bgz")
         fai, gzi = Path(f"{self.path}.fai"), Path(f"{self.path}.gzi")
@@ -389,35 +388,59 @@ def write_fasta(records, path, line_width=60):
     return path
 
 
-def make_demo_genome(path, seed=0):
-    """Write the synthetic demo genome (contigs `DEMO_CONTIGS`, ~42% GC) to `path`.
+def write_bed(regions, path):
+    """Write `Region` objects as BED lines (0-based half-open, name, extra columns)."""
+    with open(path, "w") as handle:
+        handle.writelines("\t".join(map(str, r.to_bed_fields())) + "\n" for r in regions)
+    return Path(path)
 
-    Deterministic for a given seed: the same bytes every time, on every machine.
-    """
+
+def make_demo_genome(path, seed=0, insert=(), beds=None):
+    """Write a demo genome (contigs `DEMO_CONTIGS`, ~42% GC) to `path`: i.i.d. bases with
+    the ``(chrom, 0-based start, sequence)`` pieces of `insert` written over them (how
+    `regviz.gradcam.demo` plants enhancer cores); `beds` ``{".cores.bed": [Region, ...]}``
+    writes ``<name>.cores.bed`` beside ``<name>.fa``, before the FASTA. Deterministic:
+    the same bytes for the same seed and inserts, on every machine."""
     rng = np.random.default_rng(seed)
     alphabet = np.frombuffer(b"ACGT", dtype=np.uint8)
     probabilities = [0.29, 0.21, 0.21, 0.29]  # A C G T: 42% GC
-    records = [(name, alphabet[rng.choice(4, size=size, p=probabilities)].tobytes().decode())
-               for name, size in DEMO_CONTIGS.items()]
+    contigs = {name: bytearray(alphabet[rng.choice(4, size=size, p=probabilities)].tobytes())
+               for name, size in DEMO_CONTIGS.items()}
+    for chrom, start, piece in insert:
+        if chrom not in contigs or start < 0 or start + len(piece) > len(contigs[chrom]):
+            raise RegionError(f"Demo genome insert {chrom}:{start + 1:,}-{start + len(piece):,} "
+                              f"is outside the contigs {DEMO_CONTIGS}.")
+        contigs[chrom][start:start + len(piece)] = piece.encode()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
-        partial = Path(handle.name)
-    write_fasta(records, partial)
-    os.replace(partial, path)  # atomic: a reader never sees half a genome
+    files = [(path.with_suffix(suffix), regions, write_bed) for suffix, regions in
+             (beds or {}).items()]
+    for target, data, write in files + [(path, [(n, s.decode()) for n, s in contigs.items()],
+                                         write_fasta)]:
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+            partial = Path(handle.name)
+        write(data, partial)
+        os.replace(partial, target)  # atomic: a reader never sees half a file
+    return path
+
+
+def cached_demo(name, make, beside=()):
+    """``cache_dir()/"demo"/name``, built by ``make(path)`` and indexed on first use (and
+    again when it or one of the files ``beside`` it, given by suffix, is missing)."""
+    path = cache_dir() / "demo" / name
+    with _DEMO_LOCK:  # app sessions are threads; build the file and its index once
+        try:
+            needed = [path, Path(f"{path}.fai"), *(path.with_suffix(s) for s in beside)]
+            if not all(p.is_file() for p in needed):
+                make(path)
+                Genome(path).close()
+        except OSError as error:
+            raise GenomeFileError(f"Could not write the demo genome to {path} ({error}). Set "
+                                  "REGVIZ_CACHE to a writable folder.") from error
     return path
 
 
 def demo_genome_path():
-    """Path of the demo genome FASTA in `cache_dir()`, generated and indexed on first use."""
-    path = cache_dir() / "demo" / f"regviz_demo_genome_v{DEMO_VERSION}.fa"
-    with _DEMO_LOCK:  # app sessions are threads; build the file and its index once
-        try:
-            if not (path.is_file() and Path(f"{path}.fai").is_file()):
-                make_demo_genome(path)
-                Genome(path).close()
-        except OSError as error:
-            raise GenomeFileError(f"Could not write the demo genome to {path} ({error}). Set "
-                                  "the REGVIZ_CACHE environment variable to a writable "
-                                  "folder.") from error
-    return path
+    """The demo genome's background FASTA in `cache_dir()` (i.i.d. bases, nothing planted);
+    with planted enhancer cores and their BED: `regviz.gradcam.demo_genome_path()`."""
+    return cached_demo(f"regviz_demo_background_v{DEMO_VERSION}.fa", make_demo_genome)

@@ -9,7 +9,8 @@ import pytest
 import regviz.genome as genome_module
 from regviz.errors import GenomeFileError, RegionError, RegvizError, RegvizWarning
 from regviz.genome import (Genome, Region, demo_genome_path, make_demo_genome, parse_bed,
-                           parse_region, read_bed, reverse_complement, tile, write_fasta)
+                           parse_region, read_bed, reverse_complement, tile, write_bed,
+                           write_fasta)
 
 RNG = np.random.default_rng(7)
 CHR2L = "".join(RNG.choice(list("ACGT"), 250))
@@ -295,6 +296,7 @@ def test_demo_genome_deterministic_and_cached(tmp_path, monkeypatch):
     monkeypatch.setenv("REGVIZ_CACHE", str(tmp_path / "cache"))
     path = demo_genome_path()
     assert path.is_relative_to(tmp_path / "cache")
+    assert f"_v{genome_module.DEMO_VERSION}" in path.name and genome_module.DEMO_VERSION >= 2
     first = path.read_bytes()
     assert demo_genome_path() == path and path.read_bytes() == first
     again = make_demo_genome(tmp_path / "again.fa")
@@ -306,6 +308,30 @@ def test_demo_genome_deterministic_and_cached(tmp_path, monkeypatch):
         assert set(seq) == set("ACGT")
         assert 0.40 < (seq.count("G") + seq.count("C")) / len(seq) < 0.44
         assert len(tile("chrDemo2", contig_length=genome.contigs["chrDemo2"])) == 19
+
+
+def test_demo_genome_inserts_and_beds_beside(tmp_path):
+    """Pieces written over the background at their 0-based starts; BED files beside the
+    FASTA (same name, the suffix given), regions round-trip through read_bed."""
+    cores = [Region("chrDemo1", 100, 104, "core1", ("0", ".")),
+             Region("chrDemo2", 39_990, 40_000, "core2", ("0", "."))]
+    path = make_demo_genome(tmp_path / "demo.fa", insert=[("chrDemo1", 100, "GGGG"),
+                                                          ("chrDemo2", 39_990, "C" * 10)],
+                            beds={".cores.bed": cores})
+    plain = make_demo_genome(tmp_path / "plain.fa")
+    with Genome(path) as g, Genome(plain) as p:
+        assert g.fetch("chrDemo1:101-104") == "GGGG" and g.fetch("chrDemo2:39,991-40,000") == "C" * 10
+        assert g.fetch("chrDemo1:1-100") == p.fetch("chrDemo1:1-100")       # background kept
+        assert g.fetch("chrDemo1:105-60,000") == p.fetch("chrDemo1:105-60,000")
+    bed = tmp_path / "demo.cores.bed"
+    assert bed.read_text().splitlines()[0] == "chrDemo1\t100\t104\tcore1\t0\t."
+    assert parse_bed(bed) == cores
+    assert read_bed(write_bed(cores, tmp_path / "again.bed"))["name"].tolist() == ["core1", "core2"]
+    assert not list(tmp_path.glob("*.tmp"))                      # no partial files left
+    with pytest.raises(RegionError, match="outside the contigs"):
+        make_demo_genome(tmp_path / "bad.fa", insert=[("chrDemo2", 39_999, "AC")])
+    with pytest.raises(RegionError, match="outside the contigs"):
+        make_demo_genome(tmp_path / "bad.fa", insert=[("chrNope", 0, "AC")])
 
 
 def test_write_fasta_wraps_lines_and_checks_width(tmp_path):

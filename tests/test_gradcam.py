@@ -4,14 +4,18 @@ region scans on FASTA files written here, contig ends."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from regviz import checkpoints, sequence
+from captum.attr import LayerGradCam
+
+from regviz import checkpoints, genome, predict, sequence
 from regviz import gradcam as G
 from regviz.errors import InputFormatError, ModelConfigError, RegionError, SequenceError
 from regviz.genome import Region, write_fasta
 from regviz.models import build, empirical_receptive_field
+from regviz.plotting import gradcam as gradcam_plots
 from support import MOTIF, motif_model, plant, random_dna, shipped_checkpoint
 
 torch.set_num_threads(2)
@@ -317,3 +321,169 @@ def test_held_out_cores_and_window_truth_come_from_the_test_split():
     assert planted == [(int(row.start), int(row.end))]
     assert set(sites["role"]) <= {"core-motif", "scattered"} and len(sites) >= 4
     assert (sites["seq_index"] == row.seq_index).all()
+
+
+def test_gradcam_is_captums_layer_gradcam_and_returns_the_forward_output(decode):
+    """One forward and one backward: the map equals captum's LayerGradCam (the old
+    implementation) and the returned outputs equal a separate prediction."""
+    model, _, dataset = decode
+    X = G.dataset_inputs(model, dataset, indices=range(6))
+    layer = G.default_layer(model)
+    track, raw, _, logits = G.gradcam(model, X, relu=False, normalize=False, batch_size=4,
+                                      return_raw=True, return_output=True)
+    ref = LayerGradCam(model, model.get_submodule(layer)).attribute(torch.from_numpy(X), target=0)
+    np.testing.assert_allclose(raw, ref[:, 0].detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert np.abs(logits - predict.predict(model, X)[:, 0]).max() < 1e-5
+    assert track.shape == (6, 4000) and logits.dtype == np.float32
+    assert len(G.gradcam(model, X[:2], return_output=True)) == 2
+    with torch.no_grad():                       # a caller's no_grad does not break it
+        np.testing.assert_array_equal(G.gradcam(model, X, relu=False, normalize=False), track)
+    with pytest.raises(ModelConfigError, match="target must be an output index from 0 to 0"):
+        G.gradcam(model, X[:1], target=3)
+
+
+# ---------------------------------------------------------------- single-pass scan
+
+def two_pass_scan(model, path, region, stride):
+    """The scan as it was: a no-grad forward for the probabilities, then captum's
+    LayerGradCam (a second forward and the backward), max-merged."""
+    with genome.Genome(path) as g:
+        region = g.resolve(region)
+        windows = genome.tile(region, 4000, stride, g.contigs[region.chrom])
+        X = sequence.one_hot([g.fetch(w) for w in windows])
+    with torch.no_grad():
+        prob = torch.sigmoid(model(torch.from_numpy(X))[:, 0]).numpy()
+    module = model.get_submodule(G.default_layer(model))
+    raw = LayerGradCam(model, module).attribute(torch.from_numpy(X), target=0)
+    cam = G.to_base_resolution(np.maximum(raw[:, 0].detach().numpy(), 0),
+                               G.position_centres(model), 4000)
+    peak = cam.max(axis=1, keepdims=True)
+    cam = np.divide(cam, peak, out=np.zeros_like(cam), where=peak > 0) * prob[:, None]
+    track = np.zeros(region.length, np.float32)
+    for w, row in zip(windows, cam):
+        span = slice(w.start - region.start, w.end - region.start)
+        track[span] = np.maximum(track[span], row)
+    return X, prob, track
+
+
+@pytest.mark.parametrize("which", ["motif", "decode"])
+def test_single_pass_scan_equals_predict_and_the_two_pass_scan(which, motif_genome,
+                                                               demo_genome, decode):
+    model, path, region = ((motif_model(4000), motif_genome, "chrA") if which == "motif" else
+                           (decode[0], demo_genome, "chrDemo1:1-20,000"))
+    res = G.scan_region(model, path, region, stride=2000, batch_size=4)
+    X, prob, track = two_pass_scan(model, path, region, 2000)
+    assert len(res.windows) == len(X)
+    separate = 1 / (1 + np.exp(-predict.predict(model, X)[:, 0].astype(np.float64)))
+    assert np.abs(res.windows["prob"].to_numpy() - separate).max() < 1e-5
+    assert np.abs(res.windows["prob"].to_numpy() - prob).max() < 1e-5
+    assert np.abs(res.track - track).max() < 1e-5
+    if which == "decode":
+        assert 0.5 < res.windows["prob"].max() and res.windows["prob"].min() < 0.5
+
+
+# ---------------------------------------------------------------- demo genome, known cores
+
+@pytest.fixture(scope="module")
+def demo_genome(tmp_path_factory):
+    """The demo genome with planted cores, written here (same bytes as the cached one)."""
+    return G.make_demo_genome(tmp_path_factory.mktemp("demo") / "demo.fa")
+
+
+def test_demo_genome_plants_the_decode_models_grammar(demo_genome):
+    card = checkpoints.read_card(shipped_checkpoint("enhancer-4kb_decode"))
+    options = card.dataset.recipe["kwargs"]
+    assert card.dataset.name == "enhancer-4kb"
+    assert G.DEMO_OPTIONS["sharpness"] == options["sharpness"]
+    lo, hi = options["core_motifs"]
+    assert lo <= G.DEMO_OPTIONS["core_motifs"][0] <= G.DEMO_OPTIONS["core_motifs"][1] <= hi
+    cores = genome.read_bed(demo_genome.with_suffix(".cores.bed"))
+    sites = genome.read_bed(demo_genome.with_suffix(".sites.bed"))
+    assert G.cores_beside(demo_genome) == demo_genome.with_suffix(".cores.bed")
+    assert list(cores.columns[:6]) == ["chrom", "start", "end", "name", "score", "strand"]
+    assert cores["name"].tolist() == [f"core{i}" for i in range(1, len(cores) + 1)]
+    assert cores.groupby("chrom").size().to_dict() == {"chrDemo1": 7, "chrDemo2": 5}
+    assert ((cores["end"] - cores["start"]).between(200, 400)).all()
+    first = cores[(cores["chrom"] == "chrDemo1") & (cores["end"] <= 20_000)]
+    assert len(first) >= 2                                # the page's default region
+    role = sites["name"].str.split("|").str[1]
+    assert set(role) == {"core-motif", "scattered"} and set(sites["strand"]) == {"+", "-"}
+    inside = [((cores["chrom"] == r.chrom) & (cores["start"] <= r.start)
+               & (cores["end"] >= r.end)).any() for r in sites.itertuples()]
+    assert np.array_equal(inside, role == "core-motif")
+    per_core = pd.Series([cores[(cores["chrom"] == r.chrom) & (cores["start"] <= r.start)
+                                & (cores["end"] >= r.end)]["name"].iloc[0]
+                          for r in sites[role == "core-motif"].itertuples()]).value_counts()
+    assert set(per_core.index) == set(cores["name"]) and (per_core == 10).all()
+    inserts, planted, _ = G.planted_demo(0)
+    with genome.Genome(demo_genome) as g:
+        assert g.contigs == {"chrDemo1": 60_000, "chrDemo2": 40_000}
+        for chrom, start, piece in inserts:                  # tiles written where they say
+            assert g.fetch(Region(chrom, start, start + len(piece))) == piece
+        seq = g.fetch("chrDemo1") + g.fetch("chrDemo2")
+    assert 0.40 < (seq.count("G") + seq.count("C")) / len(seq) < 0.44
+    assert [(r.chrom, r.start, r.end, r.name) for r in planted] == \
+        list(cores[["chrom", "start", "end", "name"]].itertuples(index=False, name=None))
+
+
+def test_demo_genome_path_builds_fasta_and_beds_once(tmp_path, monkeypatch, demo_genome):
+    monkeypatch.setenv("REGVIZ_CACHE", str(tmp_path))
+    path = G.demo_genome_path()
+    assert path.read_bytes() == demo_genome.read_bytes()
+    assert G.demo_cores_path().read_text() == demo_genome.with_suffix(".cores.bed").read_text()
+    assert G.demo_sites_path().is_file() and path.with_suffix(".cores.bed") == G.demo_cores_path()
+    G.demo_cores_path().unlink()                          # a missing BED rebuilds the set
+    assert G.demo_genome_path() == path and G.demo_cores_path().is_file()
+
+
+def test_score_calls_recall_precision_and_peak_distance():
+    calls = pd.DataFrame({"chrom": ["c", "c", "c", "d"], "start": [10, 100, 500, 0],
+                          "end": [60, 150, 550, 10], "peak_pos": [40, 120, 520, 5]})
+    truth = "c\t0\t30\tA\nc\t140\t200\nc\t1000\t1100\tC\n"     # BED text
+    per_core, s = G.score_calls(calls, truth)
+    assert per_core["name"].tolist() == ["A", "core2", "C"]
+    assert per_core["found"].tolist() == [True, True, False]
+    assert per_core["peak_distance_bp"].tolist()[:2] == [11.0, 20.0]  # peaks 40 and 120
+    assert (s["n_known"], s["n_calls"], s["n_found"], s["n_true_calls"]) == (3, 4, 2, 2)
+    assert s["recall"] == pytest.approx(2 / 3) and s["precision"] == 0.5
+    assert s["median_peak_distance_bp"] == 15.5
+    _, s = G.score_calls(calls, [Region("c", 0, 30)], region="c:1-600")
+    assert (s["n_known"], s["n_calls"], s["recall"], s["precision"]) == (1, 3, 1.0, 1 / 3)
+    _, s = G.score_calls(calls.iloc[:0], truth)
+    assert s["recall"] == 0 and np.isnan(s["precision"]) and np.isnan(s["median_peak_distance_bp"])
+    with pytest.raises(SequenceError, match="need the columns chrom, start and end"):
+        G.score_calls(calls, pd.DataFrame({"chrom": ["c"]}))
+
+
+def test_decode_scan_finds_the_demo_genomes_planted_cores(decode, demo_genome):
+    """The shipped model's default scan (stride 2 kb, track >= 0.5, 50 bp) of the whole
+    demo genome against its planted BED (measured: recall 11/12, precision 11/11,
+    median peak distance 0 bp); the page's default region finds both of its cores."""
+    model = decode[0]
+    bed = demo_genome.with_suffix(".cores.bed")
+    found, known, true_calls, n_calls, distances = 0, 0, 0, 0, []
+    for chrom in ("chrDemo1", "chrDemo2"):
+        res = G.scan_region(model, demo_genome, chrom, stride=2000)
+        per_core, s = G.score_calls(res.calls, bed, res.region)
+        found, known = found + s["n_found"], known + s["n_known"]
+        true_calls, n_calls = true_calls + s["n_true_calls"], n_calls + s["n_calls"]
+        distances += per_core["peak_distance_bp"].dropna().tolist()
+    print(f"recall {found}/{known}, precision {true_calls}/{n_calls}, distances {distances}")
+    assert known == 12
+    assert found / known >= 0.8 and true_calls / n_calls >= 0.8
+    assert np.median(distances) <= 50
+    res = G.scan_region(model, demo_genome, "chrDemo1:1-20,000", stride=2000)
+    _, s = G.score_calls(res.calls, bed, res.region)
+    assert s["n_known"] >= 2 and s["recall"] == 1.0 and s["precision"] == 1.0
+
+
+def test_scan_figure_has_genomic_coordinates_and_known_cores():
+    windows = pd.DataFrame({"start": [1000, 3000], "end": [5000, 7000], "prob": [0.9, 0.1]})
+    fig = gradcam_plots.scan_figure(windows, np.linspace(0, 1, 6000), 1000,
+                                    calls=[(2000, 2300)], planted=[(2100, 2400)],
+                                    chrom="chrDemo1", threshold=0.5)
+    assert fig.layout.xaxis3.title.text == "position on chrDemo1 (bp, 1-based)"
+    assert fig.layout.xaxis3.tickprefix == "chrDemo1:" and fig.layout.xaxis3.tickformat == ",d"
+    assert list(fig.layout.xaxis3.range) == [1000.5, 7000.5]
+    names = {t.name for t in fig.data}
+    assert {"called core", "known core"} <= names

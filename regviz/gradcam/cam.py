@@ -22,9 +22,9 @@ tracks-only form (``tracks_only=True``), only binned tracks with length counted
 in bins of ``bin_size`` bp (20 in DECODE). Tracks come back at base resolution
 either way: ``(n, length * bin_size)``.
 
-Region scanning (`scan_region`) lives in `regviz.gradcam_scan`, localisation
-scores on synthetic sets (`localisation`) in `regviz.gradcam_eval`; both are
-re-exported here.
+Region scanning (`scan_region`) lives in `regviz.gradcam.scan`, localisation
+scores (`localisation`, `score_calls`) in `regviz.gradcam.evaluate`, the demo genome
+with planted cores in `regviz.gradcam.demo`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import torch
-from captum.attr import GuidedBackprop, LayerGradCam
+from captum.attr import GuidedBackprop
 from torch import nn
 
 from regviz.errors import ModelConfigError, SequenceError, warn_if_not_finite
@@ -197,7 +197,8 @@ def to_base_resolution(cam: np.ndarray, centres: np.ndarray, length: int) -> np.
     """Map ``cam`` (n, P) at feature-map positions with bp ``centres`` to (n, length)."""
     lo, hi, frac = _interp_matrix(np.asarray(centres, float), length)
     cam = np.asarray(cam, np.float32)
-    return cam[:, lo] * (1 - frac) + cam[:, hi] * frac
+    with np.errstate(invalid="ignore"):   # NaN in, NaN out: `gradcam` says so once
+        return cam[:, lo] * (1 - frac) + cam[:, hi] * frac
 
 
 def _check_x(model, X) -> torch.Tensor:
@@ -220,9 +221,51 @@ def _scale(track: np.ndarray) -> np.ndarray:
     return np.divide(track, peak, out=np.zeros_like(track), where=peak > 0)
 
 
+def _cam_and_output(model, module, x, target: int):
+    """Grad-CAM of ``module``'s output at its positions, ``(n, positions)`` float32
+    before any ReLU, and the model's output ``target``, ``(n,)`` float32, from one
+    forward pass and one backward pass.
+
+    The same arithmetic as captum's ``LayerGradCam`` (the gradient's mean over
+    positions weights each channel, channels summed). The layers before ``module``
+    run without recording a graph (the backward stops at ``module``); the hook turns
+    recording on from there, keeps the layer's output and hands the rest of the model
+    a copy, so later in-place operations cannot change it.
+    """
+    saved = []
+
+    def hook(_module, _inputs, out):
+        if not isinstance(out, torch.Tensor):
+            raise ModelConfigError(f"Grad-CAM needs a layer with one tensor output; "
+                                   f"{type(_module).__name__} returns {type(out).__name__}.")
+        torch.set_grad_enabled(True)  # until the no_grad block below ends
+        saved.append(out.detach().requires_grad_(True))
+        return saved[-1].clone()
+
+    handle = module.register_forward_hook(hook)
+    try:
+        with torch.no_grad():
+            output = model(x)
+    finally:
+        handle.remove()
+    if not saved:
+        raise ModelConfigError("The Grad-CAM layer was not used by the forward pass.")
+    if not 0 <= target < output.shape[1]:
+        raise ModelConfigError(f"target must be an output index from 0 to "
+                               f"{output.shape[1] - 1}. Got {target!r} instead.")
+    with torch.enable_grad():  # also when the caller runs under torch.no_grad()
+        score = output[:, target]
+        grads = torch.autograd.grad(score.sum(), saved[-1])[0]
+    acts = saved[-1].detach()
+    weights = grads.mean(dim=tuple(range(2, grads.dim())), keepdim=True)
+    raw = (weights * acts).sum(dim=1)
+    return raw.float().cpu().numpy(), score.detach().float().cpu().numpy()
+
+
 def gradcam(model, X, layer=None, target: int = 0, relu: bool = True,
             normalize: bool = True, guided: bool = False, bin_size=None,
-            batch_size: int = 64, device=None, return_raw: bool = False):
+            batch_size: int = 64, device=None, return_raw: bool = False,
+            return_output: bool = False):
     """Grad-CAM of ``layer`` at base resolution.
 
     Parameters
@@ -258,11 +301,17 @@ def gradcam(model, X, layer=None, target: int = 0, relu: bool = True,
     return_raw : bool
         Also return the feature-map Grad-CAM ``(n, positions)`` before mapping
         and the position centres in bp.
+    return_output : bool
+        Also return the model's output ``target`` for each window, ``(n,)``
+        float32 (a logit for binary models), from the same forward pass: a
+        prediction and its Grad-CAM cost one forward and one backward.
 
     Returns
     -------
     np.ndarray, shape (n, length * bin_size), float32
-        The track; with ``return_raw`` a tuple ``(track, raw, centres)``.
+        The track; with ``return_raw`` a tuple ``(track, raw, centres)``; with
+        ``return_output`` the outputs come last: ``(track, output)`` or
+        ``(track, raw, centres, output)``.
     """
     layer = _layer_name(model, layer)
     Xt = _check_x(model, X)
@@ -273,12 +322,12 @@ def gradcam(model, X, layer=None, target: int = 0, relu: bool = True,
     was_training = model.training
     model.eval()
     module = model.get_submodule(layer)
-    tracks, raws = [], []
+    tracks, raws, outputs = [], [], []
     try:
         for i in range(0, len(Xt), int(batch_size)):
             x = Xt[i:i + batch_size].to(device)
-            raw = LayerGradCam(model, module).attribute(x, target=target)
-            raw = raw[:, 0].detach().float().cpu().numpy()
+            raw, output = _cam_and_output(model, module, x, target)
+            outputs.append(output)
             if relu:
                 raw = np.maximum(raw, 0)
             track = to_base_resolution(raw, centres, length_bp)
@@ -297,9 +346,13 @@ def gradcam(model, X, layer=None, target: int = 0, relu: bool = True,
     warn_if_not_finite(track, "Grad-CAM")      # before scaling hides NaN as zeros
     if normalize:
         track = _scale(track)
+    out = [track]
     if return_raw:
-        return track, np.concatenate(raws), centres
-    return track
+        out += [np.concatenate(raws) if raws else np.zeros((0, len(centres)), np.float32),
+                centres]
+    if return_output:
+        out.append(np.concatenate(outputs) if outputs else np.zeros(0, np.float32))
+    return tuple(out) if len(out) > 1 else track
 
 
 def call_cores(track, threshold: float = 0.5, min_width: int = 50, relative: bool = True,

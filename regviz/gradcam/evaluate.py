@@ -1,15 +1,20 @@
-"""How well Grad-CAM finds planted cores: inputs from a Dataset, and localisation scores.
+"""How well Grad-CAM finds planted cores: inputs from a Dataset, localisation scores,
+and core calls scored against a BED of known cores.
 
 The truth is the "core" annotation of the synthetic ``enhancer-4kb`` set
-(`regviz.simulate`): one 200-400 bp interval per positive window.
+(`regviz.simulate`): one 200-400 bp interval per positive window; in a genome, a BED
+of known cores (the demo genome's planted ones: `regviz.gradcam.demo`).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
+from regviz import genome as genome_mod
 from regviz.errors import SequenceError
 from regviz.gradcam.cam import call_cores, gradcam, input_bin_size
 from regviz.sequence import one_hot
@@ -114,3 +119,80 @@ def localisation(model, dataset, split: str = "test", layer=None, threshold: flo
                "median_call_width": float(table["call_width"].median()) if n else float("nan"),
                "all_calls_overlap_fraction": touching / max(len(calls), 1)}
     return table, summary
+
+
+def _truth_table(truth) -> pd.DataFrame:
+    """Known cores as chrom, start, end, name from a DataFrame, Regions or BED text/path."""
+    if isinstance(truth, pd.DataFrame):
+        table = truth.copy()
+    elif isinstance(truth, (str, bytes, Path)) or hasattr(truth, "read"):
+        table = genome_mod.read_bed(truth)
+    else:
+        table = pd.DataFrame([{"chrom": r.chrom, "start": r.start, "end": r.end,
+                               "name": r.name} for r in truth],
+                             columns=["chrom", "start", "end", "name"])
+    missing = {"chrom", "start", "end"} - set(table.columns)
+    if missing:
+        raise SequenceError(f"Known cores need the columns chrom, start and end (BED, 0-based, "
+                            f"end exclusive); missing {', '.join(sorted(missing))}.")
+    names = table["name"] if "name" in table else [None] * len(table)
+    table["name"] = [n if isinstance(n, str) and n else f"core{i}"
+                     for i, n in enumerate(names, start=1)]
+    return table[["chrom", "start", "end", "name"]].astype({"start": "int64", "end": "int64"})
+
+
+def score_calls(calls, truth, region=None) -> tuple[pd.DataFrame, dict]:
+    """Score called cores against known cores (e.g. a planted BED).
+
+    Parameters
+    ----------
+    calls : pandas.DataFrame
+        chrom, start, end (0-based, end exclusive) and peak_pos, as in
+        `ScanResult.calls`.
+    truth : pandas.DataFrame, list of Region, BED text or path
+        Known cores (BED: 0-based half-open); nameless ones are named core1, ...
+    region : Region or str, optional
+        The scanned region: only known cores overlapping it are counted (and
+        calls inside it).
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        Per known core: chrom, start, end, name, found (a call overlaps it),
+        n_calls, peak_distance_bp (from the nearest overlapping call's peak; 0
+        inside, NaN when missed). Summary: n_known, n_calls, n_found,
+        n_true_calls, recall (share of known cores overlapped by a call),
+        precision (share of calls overlapping a known core), and
+        median_peak_distance_bp (from each overlapping call's peak to its core,
+        0 inside; NaN without such calls).
+    """
+    known = _truth_table(truth)
+    calls = calls[["chrom", "start", "end", "peak_pos"]].copy()
+    if region is not None:
+        region = genome_mod.parse_region(region)
+        end = np.inf if region.end is None else region.end
+
+        def inside(t):
+            return (t["chrom"] == region.chrom) & (t["end"] > region.start) & (t["start"] < end)
+        known, calls = known[inside(known)], calls[inside(calls)]
+    known, calls = known.reset_index(drop=True), calls.reset_index(drop=True)
+    hits = np.zeros((len(known), len(calls)), bool)
+    dist = np.full((len(known), len(calls)), np.inf)
+    for i, k in enumerate(known.itertuples(index=False)):
+        same = (calls["chrom"] == k.chrom).to_numpy()
+        hits[i] = same & (calls["start"] < k.end).to_numpy() & (calls["end"] > k.start).to_numpy()
+        peak = calls["peak_pos"].to_numpy()
+        dist[i] = np.where(hits[i], np.maximum(0, np.maximum(k.start - peak, peak - k.end + 1)),
+                           np.inf)
+    found, true_calls = hits.any(axis=1), hits.any(axis=0)
+    nearest = dist.min(axis=1) if len(calls) else np.full(len(known), np.inf)
+    per_core = known.assign(found=found, n_calls=hits.sum(axis=1),
+                            peak_distance_bp=np.where(found, nearest, np.nan))
+    call_dist = dist.min(axis=0)[true_calls] if len(known) else np.zeros(0)
+    summary = {"n_known": len(known), "n_calls": len(calls), "n_found": int(found.sum()),
+               "n_true_calls": int(true_calls.sum()),
+               "recall": float(found.mean()) if len(known) else float("nan"),
+               "precision": float(true_calls.mean()) if len(calls) else float("nan"),
+               "median_peak_distance_bp": float(np.median(call_dist)) if len(call_dist)
+               else float("nan")}
+    return per_core, summary

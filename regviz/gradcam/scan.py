@@ -1,15 +1,16 @@
 """Scan a genomic region with a window classifier: predictions, one Grad-CAM track, cores.
 
 `scan_region` tiles a region of a FASTA genome into windows of the model's input
-width, predicts each window, computes its Grad-CAM (`regviz.gradcam.gradcam`,
-ReLU, peak-normalised per window), weights it by the window's predicted
-probability and merges overlapping windows into one per-bp track (``merge``:
-"max", the default, keeps the best window covering each base, so a core cut in half
-by one window is still seen whole by its neighbour; "mean" averages them); core
-regions are the runs of that track at or above ``threshold`` (absolute: a core
-needs a confident window *and* a high Grad-CAM). Windows stream through the
-model ``batch_size`` at a time, so memory is one batch plus the track
-(6 bytes per bp of the region while scanning, 4 in the result).
+width, predicts each window and computes its Grad-CAM (`regviz.gradcam.gradcam`,
+ReLU, peak-normalised per window) in one pass (one forward and one backward per
+batch: the prediction is the output of Grad-CAM's own forward), weights the track
+by the window's predicted probability and merges overlapping windows into one
+per-bp track (``merge``: "max", the default, keeps the best window covering each
+base, so a core cut in half by one window is still seen whole by its neighbour;
+"mean" averages them); core regions are the runs of that track at or above
+``threshold`` (absolute: a core needs a confident window *and* a high Grad-CAM).
+Windows stream through the model ``batch_size`` at a time, so memory is one batch
+plus the track (6 bytes per bp of the region while scanning, 4 in the result).
 
 Contig ends (``edges``):
 
@@ -38,7 +39,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from regviz import genome as genome_mod
 from regviz.errors import InputFormatError, RegionError, SequenceError
@@ -257,8 +257,6 @@ def scan_region(model, genome, region, window=None, stride=None, layer=None, tar
     -------
     ScanResult
     """
-
-
     if edges not in EDGES:
         raise RegionError(f"edges must be one of {EDGES}. Got {edges!r} instead.")
     if merge not in ("max", "mean"):
@@ -286,6 +284,7 @@ def scan_region(model, genome, region, window=None, stride=None, layer=None, tar
         contig = g.contigs[region.chrom]
         starts = _window_starts(region, contig, width, int(stride), edges)
         tracks_only = bool(getattr(model.config, "tracks_only", False))
+        binary = getattr(model.config, "output_kind", "binary") in ("binary", "multitask")
         total = np.zeros(region.length, np.float32)
         count = np.zeros(region.length, np.uint16)
         rows = []
@@ -300,15 +299,10 @@ def scan_region(model, genome, region, window=None, stride=None, layer=None, tar
                 seq_x = one_hot(seqs)
             X = extra if tracks_only else (seq_x if extra is None
                                            else np.concatenate([seq_x, extra], axis=1))
-            with torch.no_grad():
-                dev = next(model.parameters()).device if device is None else torch.device(device)
-                model.eval()
-                logits = model(torch.from_numpy(X).to(dev))[:, target].float().cpu().numpy()
-            binary = getattr(model.config, "output_kind", "binary") in ("binary", "multitask")
+            cam, raw, _, logits = gradcam(model, X, layer=layer, target=target, relu=True,
+                                          normalize=True, bin_size=bp, batch_size=batch_size,
+                                          device=device, return_raw=True, return_output=True)
             prob = 1 / (1 + np.exp(-logits)) if binary else np.ones_like(logits)
-            cam, raw, _ = gradcam(model, X, layer=layer, target=target, relu=True,
-                                  normalize=True, bin_size=bp, batch_size=batch_size,
-                                  device=device, return_raw=True)
             cam *= prob[:, None]
             for k, s in enumerate(chunk):
                 lo, hi = max(s, region.start), min(s + width, region.end)

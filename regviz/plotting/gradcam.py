@@ -125,7 +125,8 @@ def scan_figure(windows: pd.DataFrame, track, track_start: int, calls=None, plan
 
     Rows: window predictions (each window a horizontal segment at its
     probability), the merged Grad-CAM track (long tracks are drawn as bin
-    maxima, so peaks survive), and called / planted cores.
+    maxima, so peaks survive), and called / known (e.g. planted) cores. The x axis
+    is in genomic coordinates, 1-based (``chrDemo1:10,000``).
 
     Parameters
     ----------
@@ -134,14 +135,17 @@ def scan_figure(windows: pd.DataFrame, track, track_start: int, calls=None, plan
     track : array (region bp,)
         Merged track starting at 0-based ``track_start``.
     calls, planted : DataFrame or list of (start, end), optional
-        Genomic 0-based half-open intervals.
+        Genomic 0-based half-open intervals (planted: known cores, e.g. the demo
+        genome's BED).
+    chrom : str
+        Contig name: x ticks read ``chrom:1,000`` (1-based genomic positions).
     threshold : float, optional
         Drawn as a dashed line on the track.
     """
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         row_heights=[0.3, 0.5, 0.2],
-                        subplot_titles=["window predictions", "Grad-CAM (probability-weighted, "
-                                        "windows averaged)", "cores"])
+                        subplot_titles=["window predictions", "Grad-CAM x window probability "
+                                        "(merged over overlapping windows)", "cores"])
     for parity, color in ((0, PALETTE[0]), (1, "#9ecae1")):   # overlapping windows alternate
         xs, ys, text = [], [], []
         for r in windows.iloc[parity::2].itertuples(index=False):
@@ -161,7 +165,7 @@ def scan_figure(windows: pd.DataFrame, track, track_start: int, calls=None, plan
     if threshold is not None:
         fig.add_hline(y=threshold, line_dash="dash", line_color="#7f7f7f", row=2, col=1)
     for label, intervals, color, level in (("called core", _intervals(calls), CALL_FILL, 1.0),
-                                           ("planted core", _intervals(planted), "#c9a227", 0.0)):
+                                           ("known core", _intervals(planted), "#c9a227", 0.0)):
         bx, by, bt = [], [], []
         for s, e in intervals:
             bx += [s + 1, e, None]
@@ -176,11 +180,13 @@ def scan_figure(windows: pd.DataFrame, track, track_start: int, calls=None, plan
                               line_width=0, row=2, col=1)
     fig.update_yaxes(range=[-0.05, 1.05], title_text="probability", row=1, col=1)
     fig.update_yaxes(range=[-0.02, 1.05], title_text="Grad-CAM", row=2, col=1)
-    fig.update_yaxes(tickvals=[0, 1], ticktext=["planted", "called"], range=[-0.6, 1.6],
+    fig.update_yaxes(tickvals=[0, 1], ticktext=["known", "called"], range=[-0.6, 1.6],
                      row=3, col=1)
     end = track_start + len(track)
-    fig.update_xaxes(range=[track_start + 0.5, end + 0.5])
-    fig.update_xaxes(title_text=f"{chrom} position (bp, 1-based)", row=3, col=1)
+    fig.update_xaxes(range=[track_start + 0.5, end + 0.5], tickformat=",d", nticks=8,
+                     tickprefix=f"{chrom}:" if chrom else "")
+    fig.update_xaxes(title_text=f"position on {chrom or 'the contig'} (bp, 1-based)",
+                     row=3, col=1)
     return _layout(fig, title, height=560, legend_title="")
 
 

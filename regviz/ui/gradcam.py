@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from regviz import gradcam, predict, sequence
+from regviz import genome, gradcam, limits, predict, sequence
 from regviz.errors import warn_if_not_finite
 from regviz.ui import cache, inputs
-from regviz.ui.widgets import user_errors
+from regviz.ui.widgets import too_big, user_errors
 
 is_gradcam_model = gradcam.is_gradcam_model
 call_cores = gradcam.call_cores
@@ -70,7 +70,7 @@ def window_with_tracks(model, card, key: str):
     upload = st.file_uploader(f"Tracks of this window: TSV/CSV with a header, one row per "
                               f"base ({width:,} rows) and a column for each of "
                               f"{', '.join(names)}", type=["tsv", "csv", "txt"],
-                              key=f"{key}_tracks")
+                              key=f"{key}_tracks", max_upload_size=limits.MAX_DATA_UPLOAD_MB)
     if not records or upload is None:
         return None
     rec = records[0]
@@ -115,6 +115,59 @@ def gradcam_scan(folder, genome_path, region: str, stride: int, threshold: float
     key = ("scan", str(path.resolve()), size.st_size, size.st_mtime_ns, region, int(stride),
            float(threshold), int(min_width), edges)
     return cache.model_result("gradcam", folder, key, "Scanning windows", compute)
+
+
+def seconds_for_scan(folder, region: str, stride: int) -> float:
+    """Expected seconds of `gradcam_scan`: one forward and backward pass per window
+    (0 when the region text does not parse; the scan then says why)."""
+    try:
+        length = genome.parse_region(region).length
+    except Exception:  # noqa: BLE001 - a bad region is reported by the scan itself
+        return 0.0
+    speed = cache.model_speed(str(folder), cache.checkpoint_stamp(folder))
+    return 0.3 + (length // max(int(stride), 1) + 1) * speed.backward
+
+
+def known_cores(genome_path, key: str):
+    """Known cores to score a scan against: an uploaded BED, else the ``.cores.bed``
+    beside the genome (the demo genome's planted cores). ``(DataFrame or None, where
+    they come from)``."""
+    upload = st.file_uploader("Known cores (BED, 0-based, end exclusive; optional): recall "
+                              "and precision of the calls against them", key=key,
+                              type=["bed", "txt", "tsv", "gz"],
+                              max_upload_size=limits.MAX_DATA_UPLOAD_MB)
+    if upload is not None and not too_big(upload, limits.MAX_DATA_UPLOAD_MB):
+        with user_errors(upload.name) as ok:
+            table = genome.read_bed(limits.gunzip(upload.getvalue(), upload.name))
+        return (table, upload.name) if ok["ok"] else (None, "")
+    beside = gradcam.cores_beside(genome_path)
+    if beside is None:
+        return None, ""
+    return genome.read_bed(beside), f"planted cores ({beside.name})"
+
+
+def scan_scores(result, truth) -> tuple[pd.DataFrame, dict]:
+    """`regviz.gradcam.score_calls` of a scan's calls against known cores in its region."""
+    return gradcam.score_calls(result.calls, truth, result.region)
+
+
+def show_scores(per_core: pd.DataFrame, summary: dict, source: str) -> None:
+    """Recall, precision and peak distance of a scan's calls against known cores."""
+    cols = st.columns(3)
+    cols[0].metric("Recall (known cores hit by a call)", f"{summary['recall']:.0%}"
+                   if summary["n_known"] else "no known core here",
+                   help=f"{summary['n_found']} of {summary['n_known']} known cores in the "
+                        "region overlap a call")
+    cols[1].metric("Precision (calls on a known core)", f"{summary['precision']:.0%}"
+                   if summary["n_calls"] else "no calls",
+                   help=f"{summary['n_true_calls']} of {summary['n_calls']} calls overlap a "
+                        "known core")
+    distance = summary["median_peak_distance_bp"]
+    cols[2].metric("Median peak distance to its core", "-" if np.isnan(distance)
+                   else f"{distance:,.0f} bp", help="from the peak of each call on a known "
+                                                    "core to that core (0 = inside)")
+    st.caption(f"Known cores: {source}; those overlapping the scanned region are counted.")
+    st.dataframe(per_core, hide_index=True, width="stretch")
 
 
 def tracks_table(tracks: dict) -> str:

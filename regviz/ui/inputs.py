@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from regviz import data as user_data
-from regviz import genome, limits, sequence
+from regviz import genome, gradcam, limits, predict, sequence
 from regviz.ui import cache, state
 from regviz.ui.widgets import too_big, user_errors
 
@@ -43,9 +43,9 @@ def sequence_input(key: str, default_text: str = EXAMPLE_FASTA, allow_region: bo
             records = sequence.parse_sequences(text, single=single)
         records = records if ok["ok"] else None
     elif source == "Upload FASTA":
-        upload = st.file_uploader(f"FASTA file (.fa, .fasta, .fna, .txt, optionally .gz; at most "
-                                  f"{limits.MAX_FASTA_UPLOAD_MB} MB)",
-                                  type=["fa", "fasta", "fna", "txt", "gz"], key=f"{key}_upload")
+        upload = st.file_uploader("FASTA file (.fa, .fasta, .fna, .txt, optionally .gz)",
+                                  type=["fa", "fasta", "fna", "txt", "gz"], key=f"{key}_upload",
+                                  max_upload_size=limits.MAX_FASTA_UPLOAD_MB)
         if upload is None:
             st.info("Upload a FASTA file to continue.")
             return None
@@ -74,11 +74,11 @@ def genome_path_input(key: str):
     path = None
     with user_errors("Genome") as ok:
         if choice.startswith("Demo"):
-            path = genome.demo_genome_path()
+            path = gradcam.demo_genome_path()
         elif choice == "Upload FASTA":
-            upload = st.file_uploader(f"Genome FASTA (plain or bgzipped; at most "
-                                      f"{limits.MAX_GENOME_UPLOAD_MB} MB)", key=f"{key}_gup",
-                                      type=["fa", "fasta", "fna", "gz", "bgz"])
+            upload = st.file_uploader("Genome FASTA (plain or bgzipped)", key=f"{key}_gup",
+                                      type=["fa", "fasta", "fna", "gz", "bgz"],
+                                      max_upload_size=limits.MAX_GENOME_UPLOAD_MB)
             if upload is not None and not too_big(upload, limits.MAX_GENOME_UPLOAD_MB):
                 path = state.save_upload(upload)
         else:
@@ -152,9 +152,8 @@ def user_dataset_input(key: str):
     """
     upload = st.file_uploader(
         "Labelled sequences: FASTA with labels in the headers, CSV/TSV with a sequence "
-        f"column, or BED intervals (+ a genome FASTA below); plain or .gz; at most "
-        f"{limits.MAX_DATA_UPLOAD_MB} MB",
-        type=DATA_TYPES, key=f"{key}_upload")
+        "column, or BED intervals (+ a genome FASTA below); plain or .gz",
+        type=DATA_TYPES, key=f"{key}_upload", max_upload_size=limits.MAX_DATA_UPLOAD_MB)
     with st.expander("Accepted formats"):
         st.markdown(f"- **FASTA**: headers {user_data.FASTA_FORMS}.\n"
                     "- **CSV/TSV** with a header line: a `seq`/`sequence` column (or one "
@@ -199,3 +198,19 @@ def user_dataset_input(key: str):
                                     None if genome_file is None else str(genome_file),
                                     options, negatives)
     return dataset if ok["ok"] else None
+
+
+def model_examples(folder, model, n: int = 3) -> str:
+    """FASTA text of example sequences that fit the model: held-out test sequences of its
+    synthetic set when the card has one, else the built-in examples made to its length
+    (`regviz.predict.fit_examples`). Empty for models that read more than DNA."""
+    if getattr(model, "in_channels", 4) != 4 or getattr(model, "input_length", None) is None:
+        return ""
+    dataset = cache.card_dataset(str(folder), cache.checkpoint_stamp(folder))
+    if dataset is not None:
+        test = list(dataset.splits.get("test", []))[:n]
+        return "".join(f">test_{int(i)} ({dataset.name}, test split)\n{dataset.seqs[i]}\n"
+                       for i in test)
+    records = predict.fit_examples(sequence.parse_sequences(EXAMPLE_FASTA),
+                                   model.input_length)
+    return "".join(f">{r.name} {r.description}\n{r.sequence}\n" for r in records)

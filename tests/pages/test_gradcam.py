@@ -48,3 +48,20 @@ def test_gradcam_page_explains_a_model_without_conv_layers(open_page):
     at = open_page("gradcam", (build("lstm", 500, 1), {"name": "lstm"}))
     assert not at.exception
     assert "enhancer-4kb_decode" in at.warning[0].value
+
+
+def test_gradcam_page_default_scan_finds_the_demo_genomes_planted_cores(open_page):
+    """The shipped decode model, the demo genome and the default region: both planted
+    cores found (recall and precision shown from the BED beside the genome)."""
+    at = open_page("gradcam", "enhancer-4kb_decode", timeout=180)
+    at.radio(key="gc_mode").set_value("Scan a genome region").run()
+    assert at.text_input(key="gc_region").value == "chrDemo1:1-20,000"
+    at.button(key="gc_scan").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Recall (known cores hit by a call)"] == "100%"
+    assert metrics["Precision (calls on a known core)"] == "100%"
+    assert metrics["Median peak distance to its core"] == "0 bp"
+    assert any("regviz_demo_genome_v" in c.value and "cores.bed" in c.value for c in at.caption)
+    figure = at.get("plotly_chart")[0].proto.spec
+    assert "chrDemo1:" in figure and "known core" in figure
