@@ -10,7 +10,8 @@ from torch import nn
 from regviz import checkpoints, limits
 from regviz.data import Dataset, random_splits
 from regviz.errors import ModelConfigError
-from regviz.training import JobError, JobManager, JobSpec, TrainConfig, get_manager, jobs
+from regviz.training import (DuplicateJobError, JobError, JobManager, JobSpec, TrainConfig,
+                             get_manager, jobs)
 
 
 def spec(**kw):
@@ -78,7 +79,7 @@ def test_second_job_on_a_device_queues(tmp_path):
     assert st2.state == "queued" and st2.queue_position == 1
     assert st2.message == ("Queued on cpu: job job1 is running; position 1 in the queue (one "
                            "job per device at a time).")
-    third = manager.submit(spec())
+    third = manager.submit(spec(config={"seed": 1}))
     assert manager.cancel(third).state == "cancelled"  # a queued job is cancelled at once
     manager.cancel(first)
     assert manager.wait(second, timeout=120).state == "finished"
@@ -216,3 +217,62 @@ def test_a_model_that_cannot_be_saved_is_kept_and_the_error_says_where(tmp_path,
     rescued = st.error.split("was kept in ")[1].split(":")[0]
     model, card = checkpoints.load(rescued)
     assert card.registry_name == "deepbind"
+
+
+def test_the_same_job_twice_is_refused_while_the_first_is_queued_or_running(tmp_path):
+    manager = JobManager(root=tmp_path)
+    first = manager.submit(long_spec(owner="alice"))
+    with pytest.raises(DuplicateJobError, match=r"The same training \(deepbind \(class\) on "
+                                                r"tf-binding, same settings\) is already "
+                                                r"(queued|running) as job1"):
+        manager.submit(long_spec(owner="alice"))                 # a double click
+    queued = manager.submit(spec(owner="alice"))
+    with pytest.raises(DuplicateJobError, match="already queued as job2"):
+        manager.submit(spec(owner="alice"))
+    other = manager.submit(long_spec(owner="bob"))                # another session may
+    seeded = manager.submit(spec(owner="alice", config={"seed": 1}))  # another setting
+    ds = Dataset("mine", ["ACGT" * 10] * 20, np.arange(20) % 2, ["t"], "binary",
+                 splits=random_splits(20, 0))
+    mine = manager.submit(spec(owner="alice", dataset=ds))
+    with pytest.raises(DuplicateJobError):                        # equal data, new object
+        manager.submit(spec(owner="alice", dataset=Dataset(
+            "mine", list(ds.seqs), ds.y.copy(), ["t"], "binary", splits=ds.splits)))
+    assert manager.job_ids("alice") == [first, queued, seeded, mine]
+    assert manager.job_ids(states=("queued",)) == [queued, other, seeded, mine]
+    for job_id in (seeded, mine, other, queued, first):
+        manager.cancel(job_id, owner=manager.owner(job_id))
+    assert manager.wait(first, timeout=60).state == "cancelled"
+    assert manager.status(first).owner == "alice"
+    assert manager.job_ids("alice", ("finished", "failed")) == []
+    again = manager.submit(long_spec(owner="alice"))              # once it ended: allowed
+    manager.cancel(again, owner="alice")
+    assert manager.wait(again, timeout=60).state == "cancelled"
+
+
+def test_a_cpu_job_leaves_the_foreground_its_share_of_the_cores(tmp_path):
+    """While a CPU job runs, threads started then (each page run) use
+    `regviz.threads.budget`; when it ends they get every core again."""
+    import threading
+
+    from regviz import threads
+
+    def new_thread_threads():
+        seen = []
+        t = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+        t.start()
+        t.join()
+        return seen[0]
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(4)                    # the process's threads before the job
+    try:
+        manager = JobManager(root=tmp_path)
+        job_id = manager.submit(spec(config={"epochs": 10_000, "batch_size": 16,
+                                             "patience": None, "num_threads": None}))
+        wait_for(manager, job_id, lambda s: s.report is not None and s.report.step >= 2)
+        assert threads.running_jobs() == 1 and new_thread_threads() == 2
+        manager.cancel(job_id)
+        manager.wait(job_id, timeout=60)
+        assert threads.running_jobs() == 0 and new_thread_threads() == 4
+    finally:
+        torch.set_num_threads(before)

@@ -1,4 +1,5 @@
-"""The training loop: learning, reproducibility, early stopping, failures, metrics, CLI."""
+"""The training loop: learning, reproducibility, early stopping, failures, metrics, CLI;
+the Train page's defaults and the comparison of a new model with the active one."""
 
 import hashlib
 import json
@@ -16,8 +17,10 @@ from torch import nn
 from regviz import checkpoints, devices, models, sequence
 from regviz.data import Dataset, random_splits
 from regviz.simulate import make_dataset
-from regviz.training import (TrainConfig, TrainConfigError, TrainingFailed, build_for_dataset,
-                             evaluate, metrics, train)
+from regviz.training import (DEFAULTS, TrainConfig, TrainConfigError, TrainingFailed,
+                             build_for_dataset, compare_cards, defaults_for, evaluate, metrics,
+                             run_job, train)
+from regviz.training import jobs
 from regviz.training.loop import reverse_complement_batch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -275,3 +278,68 @@ def test_cli_writes_a_loadable_checkpoint(tmp_path, capsys):
                  "--out", str(tmp_path / "nan")]) == 1
     assert "training failed: " in capsys.readouterr().err
     assert not (tmp_path / "nan").exists()
+
+
+def test_deepbind_default_trains_a_useful_model_in_seconds(tmp_path):
+    d = defaults_for("deepbind", "tf-binding")
+    assert d.measured and d.useful and d.quality >= 0.95 and d.seconds < 60
+    assert "on 2 CPU cores; test AUROC about 0.97" in d.expectation()
+    last = None
+    # one thread: on 2 cores shared with other work (CI runs 2 test workers) it is steadier
+    for last in run_job(d.spec(seed=0, num_threads=1, device="cpu", out=tmp_path / "db")):
+        pass
+    assert last.phase == "done" and last.elapsed < 60, last.elapsed   # ~7 s
+    assert last.test_metrics["auroc_mean"] >= 0.9                   # measured: 0.97
+    card = checkpoints.read_card(tmp_path / "db")
+    assert card.training["epochs"] == d.epochs and card.dataset.n == d.n
+
+
+def test_every_default_builds_and_unmeasured_pairs_get_generic_settings():
+    natural = {"deepbind": "tf-binding", "kmer_logreg": "tf-binding", "basset":
+               "chromatin-multitask", "deepsea": "chromatin-multitask",
+               "danq": "chromatin-multitask", "deepstarr": "enhancer-activity",
+               "decode": "enhancer-4kb", "basenji": "long-range", "cnn": "long-range",
+               "enformer_lite": "long-range", "lstm": "long-range", "rnn": "long-range",
+               "resnet": "long-range"}
+    assert {m: s for m, s in DEFAULTS} == natural and set(natural) == set(models.list_models())
+    for d in DEFAULTS.values():
+        assert d.measured and d.seconds < 150, d             # about a minute, measured
+        assert d.config().validate() is None
+        jobs.preflight(d.spec())                               # the model fits the set
+        assert (d.useful or "not a useful model" in d.expectation())
+    generic = defaults_for("deepstarr", "long-range")           # 8x longer than its own set
+    own = defaults_for("deepstarr", "enhancer-activity")
+    assert not generic.measured and "not measured" in generic.expectation()
+    assert generic.n < own.n and generic.lr == own.lr and generic.dataset_options == {}
+    assert dict(generic.overrides) == {"first_activation": "exp"}  # conv_widths stay behind
+    assert defaults_for("deepsea", "tf-binding").task_balance == 0.0
+    assert defaults_for("deepstarr", "chromatin-multitask").task_balance == 2.0
+    mine = defaults_for("basset", None)                         # the user's own data
+    assert mine.dataset is None and not mine.measured and mine.lr == 2e-3
+    jobs.preflight(jobs.JobSpec("basset", make_dataset("chromatin-multitask", 10, 0),
+                                overrides=dict(mine.overrides)))
+    for d in (generic, defaults_for("lstm", "tf-binding")):
+        jobs.preflight(d.spec())
+
+
+def _card(dataset="tf-binding", kind="binary", **test):
+    return checkpoints.Card.from_dict({
+        "schema_version": 1, "registry_name": "deepbind", "config": {},
+        "tasks": {"names": ["CTCF"], "kind": kind}, "dataset": {"name": dataset},
+        "metrics": {"test": test}})
+
+
+def test_a_new_model_is_compared_with_the_active_one_on_the_same_data():
+    weak, good = _card(auroc_mean=0.643), _card(auroc_mean=0.975)
+    verdict = compare_cards(weak, good)
+    assert verdict.worse and (verdict.metric, verdict.new, verdict.old) == ("AUROC", 0.643, 0.975)
+    assert verdict.describe() == ("test AUROC 0.643, against 0.975 for the active model on "
+                                  "the same data (tf-binding)")
+    assert not compare_cards(good, weak).worse
+    assert not compare_cards(_card(auroc_mean=0.972), good).worse     # within 0.005
+    assert compare_cards(weak, _card("long-range", auroc_mean=0.9)) is None   # other data
+    assert compare_cards(weak, _card(kind="regression", pearson_mean=0.9)) is None
+    assert compare_cards(_card(), good) is None                        # no test metric
+    starr = compare_cards(_card("enhancer-activity", "regression", pearson_mean=0.6),
+                          _card("enhancer-activity", "regression", pearson_mean=0.8))
+    assert starr.worse and starr.metric == "Pearson"

@@ -4,13 +4,17 @@
 runs one job at a time in a daemon thread, the others wait with state "queued". The
 worker only writes into lock-protected job records; readers (`status`, `jobs`) get
 snapshots, so any number of browser tabs can poll one job. A job belongs to the session
-that submitted it (``spec.owner``): only that session may cancel it. The newest
-`regviz.limits.MAX_FINISHED_JOBS` finished jobs are kept. `get_manager()` is the
-process-wide manager, so a job outlives page reruns.
+that submitted it (``spec.owner``): only that session may cancel it, and it cannot queue
+a second job with the same spec while the first is queued or running (`DuplicateJobError`:
+a double click must not train twice). The newest
+`regviz.limits.MAX_FINISHED_JOBS` finished jobs are kept. While a CPU job runs, torch
+uses `regviz.threads.budget` threads, so analyses a user waits for keep their share of
+the cores. `get_manager()` is the process-wide manager, so a job outlives page reruns.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import os
@@ -21,13 +25,35 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from regviz import devices, limits, models
+import numpy as np
+
+from regviz import devices, limits, models, threads
+from regviz.data.dataset import Dataset
 from regviz.errors import RegvizError
 from regviz.training.jobs import JobError, JobSpec, check_writable, preflight, run_job, runs_root
 from regviz.training.loop import ProgressReport, TrainConfigError
 
 STATES = ("queued", "running", "finished", "failed", "cancelled")
 DONE = ("finished", "failed", "cancelled")
+
+
+class DuplicateJobError(JobError):
+    """The same session already has a queued or running job with the same spec."""
+
+
+def same_spec(a: JobSpec, b: JobSpec) -> bool:
+    """True when two specs train the same thing for the same owner (a `Dataset` is
+    compared by name, labels and sequences; everything else field by field)."""
+    for f in dataclasses.fields(JobSpec):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, Dataset) or isinstance(y, Dataset):
+            if not (isinstance(x, Dataset) and isinstance(y, Dataset) and (x is y or (
+                    x.name == y.name and x.task_names == y.task_names and x.seqs == y.seqs
+                    and np.array_equal(x.y, y.y)))):
+                return False
+        elif x != y:
+            return False
+    return True
 
 
 @dataclass
@@ -58,6 +84,8 @@ class JobStatus:
         Folder written by a finished job.
     step_at_cancel : int or None
         Step count published when cancel was requested.
+    owner : str or None
+        The session that submitted it (``spec.owner``).
     """
 
     job_id: str
@@ -75,6 +103,7 @@ class JobStatus:
     queue_position: int | None = None
     checkpoint: str | None = None
     step_at_cancel: int | None = None
+    owner: str | None = None
 
     @property
     def done(self) -> bool:
@@ -90,7 +119,8 @@ class JobStatus:
 class _Job:
     def __init__(self, job_id, spec, key):
         self.spec, self.stop = spec, threading.Event()
-        self.status = JobStatus(job_id, spec.label, "queued", key, submitted=time.time())
+        self.status = JobStatus(job_id, spec.label, "queued", key, submitted=time.time(),
+                                owner=spec.owner)
 
     def update(self, rep: ProgressReport) -> None:
         st = self.status
@@ -138,7 +168,8 @@ class JobManager:
         self._ids = itertools.count(1)
 
     def submit(self, spec: JobSpec) -> str:
-        """Queue a job on its device; returns its id. Bad settings raise here."""
+        """Queue a job on its device; returns its id. Bad settings raise here, and so does
+        a spec equal to a queued or running job's (`DuplicateJobError`)."""
         if not isinstance(spec, JobSpec):
             raise TrainConfigError(f"submit needs a JobSpec. Got {type(spec).__name__} instead.")
         spec.config.validate()
@@ -147,6 +178,12 @@ class JobManager:
         check_writable(Path(spec.out).parent if spec.out else (self.root or runs_root()))
         key = devices.device_key(devices.pick_device(spec.config.device))
         with self._lock:
+            for other in self._jobs.values():
+                if not other.status.done and same_spec(other.spec, spec):
+                    raise DuplicateJobError(
+                        f"The same training ({spec.label}, same settings) is already "
+                        f"{other.status.state} as {other.status.job_id}; change a setting "
+                        "or cancel that job to train again.")
             job_id = f"job{next(self._ids)}"
             self._jobs[job_id] = job = _Job(job_id, spec, key)
             self._queues.setdefault(key, deque()).append(job)
@@ -180,16 +217,18 @@ class JobManager:
                 job.status.queue_position, job.status.message = None, "Starting ..."
                 self._describe_queue(key)
                 self._lock.notify_all()
-            self._run(job)
+            self._run(job, on_cpu=key.startswith("cpu"))
 
-    def _run(self, job: _Job) -> None:
+    def _run(self, job: _Job, on_cpu: bool = True) -> None:
         last = None
+        share = threads.background_job() if on_cpu else contextlib.nullcontext()
         try:
-            for rep in run_job(job.spec, stop=job.stop, root=self.root):
-                last = rep
-                with self._lock:
-                    job.update(rep)
-                    self._lock.notify_all()
+            with share:       # a CPU job leaves the foreground its share of the cores
+                for rep in run_job(job.spec, stop=job.stop, root=self.root):
+                    last = rep
+                    with self._lock:
+                        job.update(rep)
+                        self._lock.notify_all()
             state, error, trace = ("cancelled" if last and last.phase == "cancelled"
                                    else "finished"), None, None
         except RegvizError as exc:
@@ -248,6 +287,13 @@ class JobManager:
                 st.message = "Cancelling: stopping after the current batch ..."
             self._lock.notify_all()
             return job.snapshot()
+
+    def job_ids(self, owner: str | None = None, states=STATES) -> list[str]:
+        """Ids of the jobs kept, oldest first, of one owner (None: every job) in the given
+        states; cheap (no snapshot), for polling."""
+        with self._lock:
+            return [k for k, j in self._jobs.items() if j.status.state in states
+                    and (owner is None or j.spec.owner == owner)]
 
     def jobs(self) -> list[JobStatus]:
         """Snapshots of every job kept, oldest first (without their per-step curves)."""
