@@ -1,10 +1,19 @@
 """regviz app router: explicit pages in st.navigation and the shared sidebar."""
 
+import sys
+
 import streamlit as st
 
-from regviz.ui import state
-
 st.set_page_config(page_title="regviz", page_icon=":material/biotech:", layout="wide")
+loading = None
+if "regviz.ui.state" not in sys.modules:     # the first visit after a start: say so at once
+    loading = st.empty()
+    loading.info("Starting regviz: loading torch and the model zoo (a few seconds, only "
+                 "on the first visit after the server starts)...", icon=":material/hourglass_top:")
+from regviz.ui import state, train  # noqa: E402 - after the notice, which must show first
+
+if loading is not None:
+    loading.empty()
 
 PAGES = {
     "regviz": [
@@ -12,6 +21,7 @@ PAGES = {
         st.Page("app_pages/sequences.py", title="Sequences", icon=":material/edit_note:"),
     ],
     "Explain a model": [
+        st.Page("app_pages/predict.py", title="Predict", icon=":material/online_prediction:"),
         st.Page("app_pages/attribution.py", title="Attribution", icon=":material/insights:"),
         st.Page("app_pages/gradcam.py", title="Grad-CAM",
                 icon=":material/center_focus_strong:"),
@@ -31,8 +41,9 @@ PAGES = {
     ],
 }
 
-page = st.navigation(PAGES)
+page = st.navigation(PAGES, expanded=True)   # every page listed: Train is a main flow
 with st.sidebar:
     st.caption("regviz: see inside CNNs trained on regulatory DNA")
     state.model_picker()
+train.notify_finished_jobs()      # a job finished on any page becomes active, with a notice
 page.run()

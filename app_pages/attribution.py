@@ -6,6 +6,7 @@ import streamlit as st
 
 from regviz.plotting import attribution as plots
 from regviz.ui import attribution as view
+from regviz.ui import predict as predicted
 from regviz.ui import inputs, state, widgets
 
 widgets.page_header(
@@ -32,14 +33,15 @@ with st.expander("Options"):
     settings = {
         "baseline": o1.selectbox("IG / DeepLIFT reference", view.BASELINES, key="attr_base"),
         "n_references": int(o1.number_input("Shuffled references", 1, 50, 10, key="attr_refs")),
-        "n_steps": int(o2.number_input("IG steps", 4, 256, 32, key="attr_steps")),
+        "n_steps": int(o2.number_input("IG steps", 4, 1024, 32, key="attr_steps")),
         "hypothetical": o2.toggle("Hypothetical contributions", False, key="attr_hyp"),
         "gradient_correction": o3.toggle("Gradient correction (Majdandzic 2023)", False,
                                          key="attr_corr")}
     rc = o3.toggle("Average with reverse complement", False, key="attr_rc")
 example = view.default_example(folder, card, target)
 records = inputs.sequence_input(f"attr_{Path(folder).name}", allow_region=True,
-                                default_text=example.fasta if example else inputs.EXAMPLE_FASTA)
+                                default_text=example.fasta if example
+                                else inputs.model_examples(folder, model))
 if not records or not methods:
     st.stop()
 names = [r.name for r in records]
@@ -47,15 +49,15 @@ pick = names.index(st.selectbox("Sequence to show", names, key="attr_pick")) if 
 seq = records[pick].sequence
 with widgets.user_errors("Sequences") as ok:
     view.encode_for(model, records)
+    said = predicted.predictions(folder, [records[pick]])
 if not ok["ok"]:
     st.stop()
+row = said[said["output"] == tasks[target]].iloc[0]
+units = "probability" if card.reads_as_probability else "prediction"
+st.metric(f"{tasks[target]}: {units} (forward strand)", f"{row['forward']:.4f}",
+          help=f"Reverse complement {row['reverse']:.4f}, mean {row['mean']:.4f}; all outputs "
+               "on the Predict page.")
 planted = example.annotations if example is not None and seq == example.sequence else None
-with widgets.user_errors("Attribution") as ok:
-    results = view.explain(folder, seq, methods, target, settings, rc)
-if not ok["ok"]:
-    st.stop()
-tracks = {view.TITLES[m]: track for m, (_, track) in results.items()}
-
 scan = st.text_input("JASPAR motifs to scan with FIMO (names or IDs, comma-separated; hits "
                      "at p < 1e-4 drawn as dotted boxes)",
                      ", ".join(m.id for m in card.planted_motifs),
@@ -63,6 +65,14 @@ scan = st.text_input("JASPAR motifs to scan with FIMO (names or IDs, comma-separ
 hits = None
 with widgets.user_errors("FIMO"):
     hits = view.fimo_hits(tuple(t.strip() for t in scan.split(",") if t.strip()), seq)
+expected = view.seconds_to_explain(folder, model, seq, methods, target, settings, rc)
+results = widgets.run_when_asked(
+    "attr_run", "Explain", expected, expected == 0,
+    lambda: view.explain(folder, seq, methods, target, settings, rc), "Attribution")
+if results is None:
+    st.stop()
+tracks = {view.TITLES[m]: track for m, (_, track) in results.items()}
+
 fig = plots.tracks_figure(tracks, seq, planted, title=f"{records[pick].name}: {tasks[target]}",
                           hits=hits)
 widgets.plotly_figure(fig, "attribution_tracks.html", key="attr_tracks")
@@ -78,35 +88,29 @@ st.subheader("Logo of a window")
 w1, w2 = st.columns([1, 3])
 logo_method = w1.selectbox("Method", methods, format_func=view.TITLES.get,
                            key="attr_logo_method")
-lo, hi = w2.slider("Window (1-based)", 1, len(seq), (1, min(len(seq), 60)), key="attr_window")
-widgets.matplotlib_figure(plots.logo_figure(results[logo_method][0], lo - 1, hi,
-                                            title=view.TITLES[logo_method]),
+lo, hi = w2.slider("Window (1-based; starts on the strongest 60 bp)", 1, len(seq),
+                   view.strongest_window(results[logo_method][1]),
+                   key=f"attr_window_{view.digest(seq)}_{logo_method}")
+widgets.matplotlib_figure(view.logo_png(results[logo_method][0], lo, hi,
+                                        view.TITLES[logo_method]),
                           "attribution_logo.png", key="attr_dl_logo", label="Logo (PNG)")
 if "ism" in results:
     st.subheader("In-silico mutagenesis")
     widgets.plotly_figure(plots.ism_heatmap(results["ism"][0], seq, start=lo - 1, end=hi),
                           "ism_heatmap.html", key="attr_heat")
 
-st.subheader("Sanity checks")
-check = st.selectbox("Method to check", [m for m in methods if m != "ism"] or methods,
-                     format_func=view.TITLES.get, key="attr_check")
-with widgets.user_errors("Sanity checks") as ok:
-    report = view.sanity_for(folder, seq, check, target, {"n_steps": settings["n_steps"],
-                             "n_references": settings["n_references"]})
-if ok["ok"]:
-    for w in report["warnings"]:
-        st.warning(w)
-    widgets.table_with_download(report["summary"], "attribution_sanity.csv", "attr_sanity")
+view.sanity_panel(folder, model, seq, methods, target, settings)
 
 if example is not None:
     st.subheader("Ground truth: do the methods find the planted motifs?")
     n_test = int(st.number_input("Test sequences to score", 5, 500, 20, key="attr_ntest"))
-    if st.button("Score the methods", key="attr_score"):
-        with widgets.user_errors("Scoring") as ok:
-            table = view.test_scores(folder, card, tuple(methods), target, n_test, settings)
-        if ok["ok"]:
-            st.caption("Positions inside planted sites of the motifs this output depends on "
-                       "are positives, all other positions negatives (|importance| ranks "
-                       "them).")
-            widgets.table_with_download(table, "scores.csv", "attr_scores_table")
-            widgets.plotly_figure(plots.scores_figure(table), "scores.html", key="attr_scores")
+    expected = view.seconds_to_score(folder, model, methods, target, n_test, settings)
+    table = widgets.run_when_asked(
+        "attr_score", "Score the methods", expected, expected == 0,
+        lambda: view.test_scores(folder, card, tuple(methods), target, n_test, settings),
+        "Scoring")
+    if table is not None:
+        st.caption("Positions inside planted sites of the motifs this output depends on "
+                   "are positives, all other positions negatives (|importance| ranks them).")
+        widgets.table_with_download(table, "scores.csv", "attr_scores_table")
+        widgets.plotly_figure(plots.scores_figure(table), "scores.html", key="attr_scores")

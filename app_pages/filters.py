@@ -1,9 +1,11 @@
 """Filters: first-layer filters as logos, matched to JASPAR, with their influence."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from regviz.plotting import filters as plots
-from regviz.ui import cache, state, widgets
+from regviz.ui import cache, inputs, state, widgets
 from regviz.ui import filters as view
 
 widgets.page_header(
@@ -23,11 +25,29 @@ database = c3.selectbox("JASPAR collection", view.DATABASES,
                         key=f"filters_db_{folder}",  # per model: its own default
                         help="Default: the smallest collection that holds the planted motifs "
                              "of a synthetic set.")
-n_seq = c4.number_input("Sequences", 200, 5000, 2000, 100, key="filters_n")
-
+source = st.radio("Sequences to analyze", list(view.SOURCES), format_func=view.SOURCES.get,
+                  horizontal=True, key=f"filters_source_{Path(folder).name}",
+                  index=0 if card.synthetic_kwargs() is not None else 1,
+                  help="The model's data: a fresh draw from the synthetic generator it was "
+                       "trained on (random DNA when it has none). Yours: pasted, uploaded or a "
+                       "genome region, cut into windows of the model's length. Random DNA "
+                       "shows only what random sequence activates best.")
+records = None
+if source == "yours":
+    records = inputs.sequence_input(f"filters_{Path(folder).name}",
+                                    inputs.model_examples(folder, model), allow_region=True)
+    if not records:
+        st.stop()
+n_seq = c4.number_input("Sequences", 200, 5000, 2000, 100, key="filters_n",
+                        disabled=source == "yours", help="Of the model's data or random DNA.")
+settings = (folder, rule, float(threshold), database, int(n_seq), source, records)
 with widgets.user_errors("Filter analysis") as ok:
-    res = view.analysis(folder, rule, float(threshold), database, int(n_seq))
+    expected = view.seconds_to_analyze(folder, model, *settings[1:])
 if not ok["ok"]:
+    st.stop()
+res = widgets.run_when_asked("filters_run", "Analyze the filters", expected, expected == 0,
+                             lambda: view.analysis(*settings), "Filter analysis")
+if res is None:
     st.stop()
 st.markdown(view.summary_markdown(res, database))
 st.caption(f"Data: {res['source']}. The site rules disagree: Basset's threshold takes "
@@ -76,7 +96,8 @@ else:
     st.warning("No filter had enough sites under this rule; try another rule or threshold.")
 
 st.subheader("Match your own motifs")
-upload = st.file_uploader("MEME motif file (PWMs)", type=["meme", "txt"], key="filters_upload")
+upload = st.file_uploader("MEME motif file (PWMs)", type=["meme", "txt"], key="filters_upload",
+                          max_upload_size=view.MEME_UPLOAD_MB)
 if upload is not None:
     with widgets.user_errors(upload.name):
         table = view.match_meme_upload(upload.getvalue(), upload.name, database)

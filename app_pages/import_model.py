@@ -19,8 +19,8 @@ st.markdown(
     "BatchNormalization, ReLU, MaxPooling1D, Dropout, Flatten, Dense layers and one or "
     "more Dense output heads (DeepSTARR's Dev and Hk). TensorFlow is not needed.")
 
-upload = st.file_uploader(f"Model file (at most {state.import_limit_mb()} MB)",
-                          key="import_file",
+upload = st.file_uploader("Model file", key="import_file",
+                          max_upload_size=state.import_limit_mb(),
                           help="Any file can be chosen; regviz checks what it is and says so.")
 c1, c2 = st.columns(2)
 length = c1.number_input("DeepBind: sequence length to build the model for (bp)", 1, 10_000,
@@ -30,7 +30,8 @@ length = c1.number_input("DeepBind: sequence length to build the model for (bp)"
                               "models keep the length stored in the file.")
 with c2.expander("Keras weights-only file?"):
     config = st.file_uploader("Architecture JSON (model.to_json(), e.g. "
-                              "DeepSTARR.model.json)", type=["json"], key="import_json")
+                              "DeepSTARR.model.json)", type=["json"], key="import_json",
+                              max_upload_size=1)
 
 if upload is None:
     st.info("Upload a DeepBind .txt or Keras .h5 file to import it.")
@@ -38,6 +39,6 @@ else:
     result = state.import_published_upload(upload, length, config)
     if result is not None:
         folder, card = result
-        st.success(f"Imported {upload.name}; it is now the active model (sidebar). "
-                   f"Checkpoint: {folder}")
+        state.say_loaded(f"Imported {upload.name}", folder)
+        st.caption(f"Checkpoint: {folder}")
         st.markdown(card_view.card_markdown(card))

@@ -57,7 +57,9 @@ if not view.has_data(folder):
 settings = (folder, motif_a, motif_b, how, bg_kind, int(n_bg), int(seed),
             tuple(range(0, int(max_gap) + 1, int(step))), tuple(orients), int(target),
             convention, "median")
-if st.button("Run experiment", type="primary", key="sp_run"):
+expected = view.seconds_for(folder, int(n_bg), len(settings[7]), len(orients))
+if st.button(f"Run experiment (about {widgets.fmt_seconds(max(expected, 1))})", type="primary",
+             key="sp_run"):
     bar = st.progress(0.0, text="Predicting...")
     cancel = st.empty()
     with cancel:

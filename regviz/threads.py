@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 
 _LOCK = threading.Lock()
@@ -39,8 +40,10 @@ def budget(jobs: int, n_cores: int | None = None) -> int:
 
 @contextlib.contextmanager
 def background_job():
-    """Hold while a background training job runs: threads shrink to `budget` for the
-    job's lifetime and return to what they were when the last job ends."""
+    """Hold, in the thread that runs a background training job, while it runs: torch's
+    threads shrink to `budget` and return to what they were when the last job ends, and
+    this thread runs at a lower scheduling priority (nice +10, Linux), so a page a user
+    waits for gets the CPU first when both want it."""
     import torch  # local: the budget arithmetic above needs no torch
 
     global _RUNNING, _BEFORE
@@ -49,12 +52,29 @@ def background_job():
             _BEFORE = torch.get_num_threads()
         _RUNNING += 1
         torch.set_num_threads(budget(_RUNNING, _BEFORE))
+    niced = _nice(10)
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
     try:
         yield
     finally:
+        sys.setswitchinterval(switch)
+        _nice(-niced)                     # back to where it was (only if it was raised)
         with _LOCK:
             _RUNNING -= 1
             torch.set_num_threads(budget(_RUNNING, _BEFORE) if _RUNNING else _BEFORE)
+
+
+def _nice(step: int) -> int:
+    """Change this thread's nice value by ``step``; the change made (0 where the system
+    does not allow it, e.g. lowering it again without privileges)."""
+    try:
+        tid = threading.get_native_id()
+        now = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, now + step)
+        return step
+    except (AttributeError, OSError):
+        return 0
 
 
 def running_jobs() -> int:

@@ -263,6 +263,25 @@ def test_untested_and_plain_array_queries():
     assert table.loc[table["query"] == 1, "target_name"].iloc[0] == "CTCF"
 
 
+def test_match_needs_no_torch_of_its_own():
+    """Issue #21: matching plain arrays uses numpy; match.py imports neither torch nor the
+    torch-based pwms module (FilterMotifs are told by their fields), and tensors still
+    work (detached by duck typing)."""
+    import ast
+
+    tree = ast.parse(Path(filters_match.__file__).read_text())
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not {m for m in imported if m and (m.split(".")[0] == "torch" or m in (
+        "regviz.filters.pwms", "regviz.models"))}, imported
+    ctcf = motifs.jaspar("CTCF").ppm()
+    as_tensor = filters.match_filters(torch.tensor(ctcf[None]).requires_grad_(True),
+                                      null_total=100, top=1)
+    as_list = filters.match_filters([ctcf], null_total=100, top=1)
+    assert as_tensor.drop(columns=["query_name"]).equals(as_list.drop(columns=["query_name"]))
+    assert as_tensor["target_name"].iloc[0] == "CTCF"
+
+
 # ------------------------------------------------------------------ export, influence
 
 
@@ -323,3 +342,18 @@ def test_shipped_models_recover_planted_motifs(name, rule):
     table = filters.match_filters(fm, db, null_total=1500)
     rec = filters_match.planted_recovery(table, card.dataset.motifs)
     assert rec["recovered"].mean() >= 0.8, rec.to_string()
+
+
+def test_sequences_from_records_cut_windows_and_say_what_was_left_out():
+    from regviz.errors import SequenceError
+    from regviz.filters import sequences_from_records
+    from regviz.sequence import SequenceRecord
+    records = [SequenceRecord("a", "ACGT" * 6), SequenceRecord("b", "GGGGG"),
+               SequenceRecord("c", "T" * 10)]
+    X, windows, note = sequences_from_records(records, 10)
+    assert windows == ["ACGTACGTAC", "GTACGTACGT", "T" * 10] and X.shape == (3, 4, 10)
+    assert note == "3 windows of 10 bp from your 3 sequence(s); 1 shorter than 10 bp left out"
+    assert sequences_from_records(records, 10, max_windows=2)[2].startswith(
+        "2 windows of 10 bp from your 3 sequence(s), the first 2")
+    with pytest.raises(SequenceError, match="None of the 1 sequence"):
+        sequences_from_records([records[1]], 10)

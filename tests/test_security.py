@@ -82,3 +82,16 @@ def test_stored_uploads_stay_under_their_quota(isolated_app, monkeypatch):
     kept = sorted(p.name for p in state.uploads_dir().iterdir())
     assert kept == sorted(p.name for p in paths[-3:])       # the newest three MB
     assert state.save_upload(Upload("g4.fa", bytes([4]) * limits.MB)) == paths[-1]
+
+
+def test_every_file_picker_shows_and_enforces_its_own_limit():
+    """The browser's "Limit N MB per file" must be the limit the code checks, not the
+    server-wide maximum (a 50 MB FASTA limit shown as 200 MB confuses)."""
+    import ast
+    missing = []
+    for path in [*(ROOT / "app_pages").glob("*.py"), *(ROOT / "regviz" / "ui").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "file_uploader" \
+                    and "max_upload_size" not in {k.arg for k in node.keywords}:
+                missing.append(f"{path.name}:{node.lineno}")
+    assert not missing

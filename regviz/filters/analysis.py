@@ -12,7 +12,8 @@ from regviz.checkpoints import Card
 from regviz.filters.influence import filter_influence
 from regviz.filters.match import best_matches, match_filters, planted_recovery
 from regviz.filters.pwms import filter_pwms, first_layer
-from regviz.sequence import one_hot, random_sequences
+from regviz.errors import SequenceError
+from regviz.sequence import SequenceRecord, one_hot, random_sequences
 
 
 def analyze_filters(model: nn.Module, X, rule: str = "basset", threshold: float = 0.5,
@@ -100,3 +101,27 @@ def default_sequences(card: Card, n: int, seed_offset: int = 1000):
     seqs = random_sequences(int(n), int(card.input_length), gc=0.42, seed=int(seed_offset))
     return one_hot(seqs), seqs, (f"{n:,} random sequences (42% GC): this model has no "
                                  "synthetic data to regenerate")
+
+
+def sequences_from_records(records, length: int, max_windows: int = 5000):
+    """``(X (n, 4, length), windows, where they come from)`` of the user's sequences for
+    the filter analysis: sequences of the model's length as they are, longer ones cut
+    into consecutive windows of ``length`` (the tail shorter than a window is left out),
+    at most ``max_windows``; shorter ones are left out and counted in the description.
+    Raises SequenceError when no window is left."""
+    windows, short = [], 0
+    for r in records:
+        seq = r.sequence if isinstance(r, SequenceRecord) else str(r)
+        if len(seq) < length:
+            short += 1
+        windows += [seq[s:s + length] for s in range(0, len(seq) - length + 1, length)]
+    if not windows:
+        raise SequenceError(f"None of the {len(records)} sequence(s) is {length:,} bp or "
+                            f"longer, the model's input; give sequences of at least "
+                            f"{length:,} bp.")
+    cut = len(windows) > max_windows
+    windows = windows[:max_windows]
+    note = (f"{len(windows):,} windows of {length:,} bp from your {len(records):,} "
+            f"sequence(s)" + (f", the first {max_windows:,}" if cut else "")
+            + (f"; {short} shorter than {length:,} bp left out" if short else ""))
+    return one_hot(windows), windows, note

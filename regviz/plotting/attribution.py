@@ -22,10 +22,22 @@ def _sites(annotations: pd.DataFrame | None) -> pd.DataFrame:
     return annotations
 
 
+BARS_UP_TO = 1000      # bp; longer sequences are drawn as outlines
+
+
+def _box(row: int, start: int, end: int, **style) -> dict:
+    """A full-height box over 0-based half-open ``[start, end)`` on subplot ``row``."""
+    axis = "" if row == 1 else str(row)
+    return dict(type="rect", x0=start + 0.5, x1=end + 0.5, y0=0, y1=1, xref=f"x{axis}",
+                yref=f"y{axis} domain", layer="below", **style)
+
+
 def tracks_figure(tracks: dict, seq: str, annotations: pd.DataFrame | None = None,
                   title: str = "", hits: pd.DataFrame | None = None,
                   height_per_track: int = 150) -> go.Figure:
-    """Per-base importance tracks of one sequence, stacked and aligned on a shared x axis.
+    """Per-base importance tracks of one sequence, stacked and aligned on a shared x axis:
+    a bar per base coloured by the base (with a colour key) up to `BARS_UP_TO` bp, an
+    outline beyond (the bars would be narrower than a pixel).
 
     Parameters
     ----------
@@ -41,35 +53,51 @@ def tracks_figure(tracks: dict, seq: str, annotations: pd.DataFrame | None = Non
         drawn as outlined boxes.
     """
     names = list(tracks)
-    fig = make_subplots(rows=max(len(names), 1), cols=1, shared_xaxes=True,
-                        vertical_spacing=0.03, subplot_titles=names)
+    rows = max(len(names), 1)
+    height = 100 + height_per_track * rows
+    gap_px = 34                                   # room for each track's title
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, subplot_titles=names,
+                        vertical_spacing=min(0.3, gap_px / (height - 110)) if rows > 1 else 0)
+    for a in fig.layout.annotations:               # titles at the left, clear of the bars
+        a.update(x=0, xanchor="left", font=dict(size=13))
     pos = np.arange(1, len(seq) + 1)
     bases = np.array(list(seq))
+    by_base = len(seq) <= BARS_UP_TO
+    colors = [BASE_COLORS.get(b, "#888888") for b in bases] if by_base else None
     for k, name in enumerate(names, start=1):
         y = np.asarray(tracks[name], dtype=float)
-        colors = [BASE_COLORS.get(b, "#888888") for b in bases]
-        fig.add_trace(go.Bar(x=pos, y=y, marker_color=colors, marker_line_width=0, name=name,
-                             showlegend=False, customdata=bases,
-                             hovertemplate="position %{x}<br>base %{customdata}<br>"
-                                           "value %{y:.4g}<extra>" + name + "</extra>"),
-                      row=k, col=1)
+        hover = dict(customdata=bases, name=name, showlegend=False,
+                     hovertemplate="position %{x}<br>base %{customdata}<br>value %{y:.4g}"
+                                   "<extra>" + name + "</extra>")
+        if by_base:        # one bar per base, coloured by the base
+            trace = go.Bar(x=pos, y=y, marker_color=colors, marker_line_width=0, **hover)
+        else:              # bars narrower than a pixel: an outline draws many times faster
+            trace = go.Scatter(x=pos, y=y, mode="lines", line=dict(width=1, color="#444444"),
+                               fill="tozeroy", fillcolor="rgba(68,68,68,0.35)", **hover)
+        fig.add_trace(trace, row=k, col=1)
         fig.update_yaxes(title_text="importance", row=k, col=1)
+    # boxes as one list of shapes (add_vrect per box and track is slow with many sites)
+    shapes, labels = [], []
     motif_names = list(dict.fromkeys(_sites(annotations)["motif_name"]))
     for r in _sites(annotations).itertuples():
         color = PALETTE[motif_names.index(r.motif_name) % len(PALETTE)]
         for k in range(1, len(names) + 1):
-            label = dict(annotation_text=r.motif_name, annotation_position="top left",
-                         annotation_font_size=10) if k == 1 else {}
-            fig.add_vrect(x0=r.start + 0.5, x1=r.end + 0.5, fillcolor=color, opacity=0.15,
-                          line_width=0, row=k, col=1, **label)
+            shapes.append(_box(k, r.start, r.end, fillcolor=color, opacity=0.15, line_width=0))
+        labels.append(dict(x=r.start + 0.5, y=1, xref="x", yref="y domain", text=r.motif_name,
+                           showarrow=False, xanchor="left", yanchor="top", font_size=10))
     for r in _sites(hits).itertuples():
         for k in range(1, len(names) + 1):
-            fig.add_vrect(x0=r.start + 0.5, x1=r.end + 0.5, line=dict(color="black", width=1,
-                          dash="dot"), fillcolor="rgba(0,0,0,0)", row=k, col=1)
-    fig.update_xaxes(title_text="position (bp, 1-based)", row=max(len(names), 1), col=1)
-    fig.update_layout(title=title, template="plotly_white", bargap=0,
-                      height=80 + height_per_track * max(len(names), 1),
-                      margin=dict(l=60, r=20, t=60, b=45))
+            shapes.append(_box(k, r.start, r.end, fillcolor="rgba(0,0,0,0)",
+                               line=dict(color="black", width=1, dash="dot")))
+    fig.update_layout(shapes=shapes, annotations=[*fig.layout.annotations, *labels])
+    for base in "ACGT" if by_base else "":        # the colour key: one legend entry per base
+        fig.add_trace(go.Bar(x=[None], y=[None], marker_color=BASE_COLORS[base], name=base,
+                             showlegend=True, hoverinfo="skip"), row=1, col=1)
+    fig.update_xaxes(title_text="position (bp, 1-based)", row=rows, col=1)
+    fig.update_layout(title=title, template="plotly_white", bargap=0, height=height,
+                      margin=dict(l=60, r=20, t=70, b=45),
+                      legend=dict(title="base", orientation="h", x=1, xanchor="right",
+                                  y=1.0, yanchor="bottom"))
     return fig
 
 

@@ -30,10 +30,10 @@ def logo_grid_figure(heights, titles, ncols: int = 4):
     """
     n = max(len(heights), 1)
     nrows = -(-n // ncols)
-    fig, axes = new_figure(3.4 * ncols, 1.7 * nrows, nrows, ncols, squeeze=False)
+    fig, axes = new_figure(3.6 * ncols, 2.0 * nrows, nrows, ncols, squeeze=False)
     for k, ax in enumerate(axes.ravel()):
         if k < len(heights):
-            draw_logo(ax, heights[k], title=titles[k], fontsize=9)
+            draw_logo(ax, heights[k], title=titles[k], fontsize=12)
             ax.set_ylim(0, 2)
         else:
             ax.axis("off")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
-from regviz import filters, motifs
+from regviz import costs, filters, motifs, sequence
 from regviz.models.citations import KOO2021
 from regviz.plotting import filters as plots
 from regviz.ui import cache
@@ -33,24 +35,57 @@ def default_database(card) -> str:
     return filters.collection_for(card.planted_motifs) if card.planted_motifs else DATABASES[0]
 
 
-def analysis(folder, rule: str, threshold: float, database: str, n_sequences: int) -> dict:
-    """`regviz.filters.analyze_filters` on the model's default sequences, kept per
+SOURCES = {"model": "The model's data", "yours": "Your sequences", "random": "Random DNA"}
+
+
+def _key(folder, rule, threshold, database, n_sequences, source, records) -> tuple:
+    digest = hashlib.sha256("\n".join(r.sequence for r in records or ()).encode()).hexdigest()
+    return (str(folder), cache.checkpoint_stamp(folder), rule, float(threshold), database,
+            int(n_sequences), source, digest[:20])
+
+
+def _sequences(card, n_sequences: int, source: str, records):
+    if source == "yours":
+        return filters.sequences_from_records(records, int(card.input_length))
+    if source == "random":
+        seqs = sequence.random_sequences(int(n_sequences), int(card.input_length), gc=0.42,
+                                         seed=1000)
+        return sequence.one_hot(seqs), seqs, f"{n_sequences:,} random sequences (42% GC)"
+    return filters.default_sequences(card, n_sequences)
+
+
+def seconds_to_analyze(folder, model, rule, threshold, database, n_sequences, source,
+                       records=None) -> float:
+    """Expected seconds of `analysis` (0 when its result is kept already)."""
+    if cache.peek("filters", _key(folder, rule, threshold, database, n_sequences, source,
+                                  records)) is not None:
+        return 0.0
+    n = len(filters.sequences_from_records(records, model.input_length)[1]) \
+        if source == "yours" else n_sequences
+    conv, _ = filters.first_layer(model)
+    speed = cache.model_speed(str(folder), cache.checkpoint_stamp(folder))
+    return costs.filters_seconds(speed, n, conv.out_channels)
+
+
+def analysis(folder, rule: str, threshold: float, database: str, n_sequences: int,
+             source: str = "model", records=None) -> dict:
+    """`regviz.filters.analyze_filters` on the chosen sequences (``source``: the model's
+    data, the user's ``records`` cut to the model's length, or random DNA), kept per
     settings; a progress bar moves while it runs. Adds ``sequences`` and ``source``."""
     cache.motif_tools_ready()
 
     def run():
         bar = st.progress(0.0, "Filter analysis")
         with cache.using_model(folder) as (model, card):
-            X, seqs, source = filters.default_sequences(card, n_sequences)
+            X, seqs, where = _sequences(card, n_sequences, source, records)
             out = filters.analyze_filters(model, X, rule=rule, threshold=threshold,
                                           database=database, planted=card.planted_motifs,
                                           task_names=list(card.task_names),
                                           progress=lambda f, msg: bar.progress(min(f, 1.0), msg))
         bar.empty()
-        return {**out, "sequences": seqs, "source": source}
+        return {**out, "sequences": seqs, "source": where, "key": key}
 
-    key = (str(folder), cache.checkpoint_stamp(folder), rule, float(threshold), database,
-           int(n_sequences))
+    key = _key(folder, rule, threshold, database, n_sequences, source, records)
     return cache.remembered("filters", key, run)
 
 
@@ -84,28 +119,30 @@ def first_layer_note(model) -> str:
                                     if first_activation == "relu" else ""))
 
 
-def logo_grid(res: dict, shown):
-    """Logos of the shown filters (rows of the best-match table), titled with their match."""
+def logo_grid(res: dict, shown) -> bytes:
+    """PNG of the logos of the shown filters (rows of the best-match table), titled with
+    their match (kept per analysis and filters shown)."""
     by_index = {f.index: f for f in res["filters"]}
     titles = [f"filter {r.filter} | " + (f"{r.target_name} {r.target_id} q={r.q_value:.2g}"
                                          if r.significant else "no match")
               for r in shown.itertuples()]
-    return plots.logo_grid_figure([by_index[i].heights for i in shown["filter"]], titles)
+    return cache.png("filter_logos", (res["key"], tuple(titles)), lambda: plots.logo_grid_figure(
+        [by_index[i].heights for i in shown["filter"]], titles))
 
 
-def aligned_logos(res: dict, index: int):
-    """The filter above its best JASPAR match, aligned as Tomtom aligned them; None when
-    it was not tested or matched nothing."""
+def aligned_logos(res: dict, index: int) -> bytes | None:
+    """PNG of the filter above its best JASPAR match, aligned as Tomtom aligned them;
+    None when it was not tested or matched nothing."""
     fm = {f.index: f for f in res["filters"]}[index]
     row = res["best"].set_index("filter").loc[index]
     if not row["tested"] or not isinstance(row["target_id"], str):
         return None
     target = motifs.jaspar(row["target_id"])
-    return plots.aligned_match_figure(
+    return cache.png("filter_match", (res["key"], index), lambda: plots.aligned_match_figure(
         fm.heights, motifs.letter_heights(target.ppm()), int(row["offset"]), row["strand"],
         f"filter {index} ({fm.n_sites} sites)",
         f"{row['target_name']} {row['target_id']} (q = {row['q_value']:.2g})",
-        core=(int(row["core_start"]), int(row["core_end"])))
+        core=(int(row["core_start"]), int(row["core_end"]))))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -113,6 +150,9 @@ def activation(folder: str, stamp: tuple, sequence_text: str, index: int):
     """One filter's activation along one sequence (`regviz.filters.activation_table`)."""
     with cache.using_model(folder) as (model, _):
         return filters.activation_table(model, sequence_text, index)
+
+
+MEME_UPLOAD_MB = 5   # a MEME file of a few hundred motifs is well under 1 MB
 
 
 @st.cache_data(max_entries=8, show_spinner="Matching the uploaded motifs with Tomtom...")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from regviz import filters, spacing
+from regviz import costs, filters, spacing
 from regviz.ui import cache
 
 CONVENTIONS = spacing.CONVENTIONS
@@ -50,7 +50,14 @@ def _site(folder, model, card, text: str, how: str, seed: int):
     if named:
         return spacing.filter_site(_filter_motifs(folder, model, card), int(named.group(1)),
                                    how, seed)
-    return spacing.insert_motif(text, how, seed)
+    planted = {m.id.upper(): m.label for m in card.planted_motifs}   # one name everywhere
+    return spacing.insert_motif(text, how, seed, name=planted.get((text or "").strip().upper()))
+
+
+def seconds_for(folder, n_backgrounds: int, n_distances: int, n_orientations: int) -> float:
+    """Expected seconds of `run_pair` with these numbers of designs."""
+    speed = cache.model_speed(str(folder), cache.checkpoint_stamp(folder))
+    return costs.spacing_seconds(speed, n_backgrounds, n_distances, n_orientations)
 
 
 def run_pair(folder, motif_a: str, motif_b: str, how: str, bg_kind: str, n_bg: int,

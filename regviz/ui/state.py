@@ -150,8 +150,8 @@ def _activate_once(key: str, folder: Path) -> None:
 
 def checkpoint_upload(key: str) -> None:
     """Upload a checkpoint zip; it is checked, unpacked and made the active model."""
-    upload = st.file_uploader(f"Checkpoint zip (model.safetensors + card.json; at most "
-                              f"{limits.MAX_CHECKPOINT_UPLOAD_MB} MB)", type=["zip"], key=key)
+    upload = st.file_uploader("Checkpoint zip (model.safetensors + card.json)", type=["zip"],
+                              key=key, max_upload_size=limits.MAX_CHECKPOINT_UPLOAD_MB)
     if upload is None or too_big(upload, limits.MAX_CHECKPOINT_UPLOAD_MB):
         return
     digest = hashlib.sha256(upload.getvalue()).hexdigest()[:12]
@@ -161,8 +161,18 @@ def checkpoint_upload(key: str) -> None:
             checkpoints.load_zip(upload.getvalue(), target,
                                  max_bytes=limits.MAX_CHECKPOINT_UPLOAD_MB * 2**20)
     if state["ok"]:
-        st.success(f"Loaded {upload.name}; it is now the active model.")
         _activate_once("_uploaded", target)
+        say_loaded(f"Loaded {upload.name}", target)
+
+
+def say_loaded(what: str, folder) -> None:
+    """"<what>; it is the active model", or, once the user has picked another one, where
+    to find this one again (never a stale claim)."""
+    if active_model_folder() == str(folder):
+        st.success(f"{what}; it is the active model.")
+    else:
+        st.info(f"{what}. Another model is active now; pick {Path(folder).name} in the "
+                "sidebar to use this one.")
 
 
 def import_limit_mb() -> int:
@@ -183,7 +193,7 @@ def import_published_upload(upload, input_length: int = 101, config_upload=None)
     extra = config_upload.getvalue() if config_upload is not None else None
     digest = hashlib.sha256(data + (extra or b"") + str(input_length).encode()).hexdigest()[:12]
     target = model_roots()["uploaded"] / f"{Path(upload.name).stem}-{digest}"
-    with user_errors(upload.name) as state:
+    with user_errors("Import") as state:   # the message names the file
         if (target / checkpoints.CARD).exists():
             card = checkpoints.read_card(target)
         else:

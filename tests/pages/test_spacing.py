@@ -17,6 +17,10 @@ def test_page_runs_the_default_pair(open_page):
     assert "Inferred mode" in " ".join(m.value for m in at.markdown)
     table = at.dataframe[0].value
     assert len(table) == 2 * 21 * 4 and table["planted"].notna().all()
+    # the planted motifs carry the name the model card gives them, with the JASPAR name and ID
+    caption = " ".join(c.value for c in at.caption)
+    assert "A = GATA (srp, MA2283.1)" in caption and "B = twist (twi, MA0249.3)" in caption
+    assert at.button(key="sp_run").label.startswith("Run experiment (about ")
     at.button(key="sp_single").click().run()
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 4  # spacing, joint, position, copy number
