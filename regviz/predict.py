@@ -147,6 +147,16 @@ def _strands(model, X: np.ndarray, card, both: bool, batch_size: int):
     return fwd, rev, (fwd + rev) / 2
 
 
+CHUNK = 1024   # sequences one-hot encoded at a time: memory stays that of one chunk
+
+
+def _in_chunks(model, card, n: int, sequences_of, both: bool, batch_size: int):
+    """`_strands` of ``n`` sequences given chunk by chunk by ``sequences_of(lo, hi)``."""
+    parts = [_strands(model, one_hot(sequences_of(lo, min(lo + CHUNK, n))), card, both,
+                      batch_size) for lo in range(0, n, CHUNK)]
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))
+
+
 def predict_table(model, card, records, both_strands: bool = True,
                   batch_size: int = 256) -> pd.DataFrame:
     """What the model predicts for each sequence, in the units its card describes.
@@ -165,8 +175,12 @@ def predict_table(model, card, records, both_strands: bool = True,
     regression).
     """
     items = [records] if isinstance(records, (str, SequenceRecord)) else list(records)
-    fwd, rev, mean = _strands(model, encode_for(model, items), card, both_strands,
-                              batch_size)
+    encode_for(model, items[:1])                       # the length rule, said once
+    for k, r in enumerate(items):
+        check_length(model, r.name if isinstance(r, SequenceRecord) else f"sequence {k + 1}",
+                     len(r.sequence if isinstance(r, SequenceRecord) else r))
+    fwd, rev, mean = _in_chunks(model, card, len(items), lambda lo, hi: items[lo:hi],
+                                both_strands, batch_size)
     names = [r.name if isinstance(r, SequenceRecord) else f"sequence {k + 1}"
              for k, r in enumerate(items)]
     tasks = list(card.task_names)
@@ -199,8 +213,9 @@ def tile_table(model, card, record, stride: int | None = None, both_strands: boo
     if len(starts) > 100_000:
         raise SequenceError(f"{name}: {len(starts):,} windows at stride {stride}; use a larger "
                             "stride (at most 100,000 windows).")
-    X = one_hot([seq[s:s + width] for s in starts])
-    fwd, rev, mean = _strands(model, X, card, both_strands, batch_size)
+    fwd, rev, mean = _in_chunks(model, card, len(starts),
+                                lambda lo, hi: [seq[s:s + width] for s in starts[lo:hi]],
+                                both_strands, batch_size)
     tasks = list(card.task_names)
     s = np.repeat(np.array(starts), len(tasks))
     return pd.DataFrame({"start": s + 1, "end": s + width, "centre": s + (width + 1) / 2,

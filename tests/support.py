@@ -6,9 +6,12 @@ Tests import it as ``from support import ...`` (``pythonpath = tests`` in pyproj
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
+import time
 from pathlib import Path
 
 import h5py
@@ -238,3 +241,29 @@ def click_if_asked(at, key: str):
     if any(b.key == key for b in at.button):
         at.button(key=key).click().run()
     return at
+
+
+@contextlib.contextmanager
+def deadline(seconds=10):
+    """Stop a runaway parse (a backtracking regex) with TimeoutError instead of hanging."""
+    def stop(*_):
+        raise TimeoutError(f"still parsing after {seconds} s")
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def timed(read, *args, **kwargs):
+    """Seconds ``read(*args, **kwargs)`` took (under a `deadline`) and what it raised."""
+    with deadline():
+        start = time.perf_counter()
+        try:
+            read(*args, **kwargs)
+            error = None
+        except Exception as exc:  # noqa: BLE001 - the caller checks what it was
+            error = exc
+        return time.perf_counter() - start, error

@@ -3,16 +3,13 @@
 import gzip
 import io
 import re
-import signal
-import time
 from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from support import run_capped
+from support import run_capped, timed
 
 from regviz.data import (TorchDataset, add_shuffled_negatives, dataloader, dataset_table,
                          infer_task_kind, load_dataset, read_bed_dataset, read_labeled_fasta,
@@ -386,32 +383,6 @@ def test_dataset_table_has_one_row_per_sequence_with_its_split():
 # ----------------------------------------------------------------------------- hostile input
 
 MB = 2**20
-
-
-@contextmanager
-def deadline(seconds=10):
-    """Stop a runaway parse (a backtracking regex) with TimeoutError instead of hanging."""
-    def stop(*_):
-        raise TimeoutError(f"still parsing after {seconds} s")
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def timed(read, *args, **kwargs):
-    """Seconds ``read(*args, **kwargs)`` took (under a deadline) and what it raised."""
-    with deadline():
-        start = time.perf_counter()
-        try:
-            read(*args, **kwargs)
-            error = None
-        except Exception as exc:  # noqa: BLE001 - the caller checks what it was
-            error = exc
-        return time.perf_counter() - start, error
 
 
 @pytest.mark.parametrize("label", ["1" * MB + "x", "1" * MB + "." + "1" * MB + "x",

@@ -111,3 +111,19 @@ def test_true_labels_match_by_sequence():
     truth = true_labels(data, records)
     assert truth.loc[0, "label"] == data.y[i, 0] and truth.loc[0, "split"] == "test"
     assert np.isnan(truth.loc[1, "label"]) and truth.loc[1, "split"] == ""
+
+
+def test_predictions_are_the_same_chunk_by_chunk(monkeypatch):
+    """Long pastes and tiled regions are encoded a chunk at a time (memory of one chunk);
+    the numbers do not depend on the chunk size."""
+    from regviz import predict as module
+    model = models.build("deepbind", 30)
+    card = checkpoints.make_card(model)
+    seqs = sequence.random_sequences(7, 30, seed=4)
+    long = "".join(sequence.random_sequences(1, 200, seed=5))
+    whole = module.predict_table(model, card, seqs), module.tile_table(model, card, long, 17)
+    monkeypatch.setattr(module, "CHUNK", 2)
+    chunked = module.predict_table(model, card, seqs), module.tile_table(model, card, long, 17)
+    for a, b in zip(whole, chunked):
+        np.testing.assert_allclose(a[["forward", "reverse", "mean"]], b[["forward", "reverse",
+                                                                         "mean"]], rtol=1e-6)

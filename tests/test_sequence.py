@@ -1,14 +1,11 @@
 """Tests for regviz.sequence: parsing, one-hot, reverse complement, shuffles."""
 
 import gzip
-import signal
-import time
 from collections import Counter
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
-from support import run_capped
+from support import run_capped, timed
 
 from regviz.errors import InputFormatError, RegvizWarning, SequenceError
 from regviz.sequence import (decode, dinucleotide_shuffle, gc_content, one_hot, parse_fasta_bytes,
@@ -146,32 +143,6 @@ def test_records_table_columns():
 # ----------------------------------------------------------------------------- hostile input
 
 MB = 2**20
-
-
-@contextmanager
-def deadline(seconds=10):
-    """Stop a runaway parse (a backtracking regex) with TimeoutError instead of hanging."""
-    def stop(*_):
-        raise TimeoutError(f"still parsing after {seconds} s")
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def timed(parse, *args, **kwargs):
-    """Seconds ``parse(*args, **kwargs)`` took (under a deadline) and what it raised."""
-    with deadline():
-        start = time.perf_counter()
-        try:
-            parse(*args, **kwargs)
-            error = None
-        except Exception as exc:  # noqa: BLE001 - the caller checks what it was
-            error = exc
-        return time.perf_counter() - start, error
 
 
 def gzip_bomb(head: bytes, total_mb: int = 1024) -> bytes:

@@ -109,18 +109,20 @@ def sequences_from_records(records, length: int, max_windows: int = 5000):
     into consecutive windows of ``length`` (the tail shorter than a window is left out),
     at most ``max_windows``; shorter ones are left out and counted in the description.
     Raises SequenceError when no window is left."""
-    windows, short = [], 0
+    windows, short, cut = [], 0, False
     for r in records:
         seq = r.sequence if isinstance(r, SequenceRecord) else str(r)
         if len(seq) < length:
             short += 1
-        windows += [seq[s:s + length] for s in range(0, len(seq) - length + 1, length)]
+        for s in range(0, len(seq) - length + 1, length):
+            if len(windows) == max_windows:     # enough: the rest is not copied
+                cut = True
+                break
+            windows.append(seq[s:s + length])
     if not windows:
         raise SequenceError(f"None of the {len(records)} sequence(s) is {length:,} bp or "
                             f"longer, the model's input; give sequences of at least "
                             f"{length:,} bp.")
-    cut = len(windows) > max_windows
-    windows = windows[:max_windows]
     note = (f"{len(windows):,} windows of {length:,} bp from your {len(records):,} "
             f"sequence(s)" + (f", the first {max_windows:,}" if cut else "")
             + (f"; {short} shorter than {length:,} bp left out" if short else ""))
