@@ -25,9 +25,10 @@ upload = st.file_uploader("Model file", key="import_file",
 c1, c2 = st.columns(2)
 length = c1.number_input("DeepBind: sequence length to build the model for (bp)", 1, 10_000,
                          101, key="import_length",
-                         help="DeepBind pads with N's, so any length works; 101 bp is the "
-                              "ENCODE peak width its ChIP-seq models were trained on. Keras "
-                              "models keep the length stored in the file.")
+                         help="The imported model reads sequences of exactly this length "
+                              "(the pages' examples are cropped or padded to it); 101 bp is "
+                              "the ENCODE peak width DeepBind's ChIP-seq models were trained "
+                              "on. Keras models keep the length stored in the file.")
 with c2.expander("Keras weights-only file?"):
     config = st.file_uploader("Architecture JSON (model.to_json(), e.g. "
                               "DeepSTARR.model.json)", type=["json"], key="import_json",
