@@ -26,6 +26,7 @@ PAGES = {
         st.Page("app_pages/gradcam.py", title="Grad-CAM",
                 icon=":material/center_focus_strong:"),
         st.Page("app_pages/filters.py", title="Filters", icon=":material/filter_alt:"),
+        st.Page("app_pages/motifs.py", title="Motifs", icon=":material/hub:"),
         st.Page("app_pages/spacing.py", title="Motif spacing", icon=":material/straighten:"),
     ],
     "Learn": [

@@ -7,6 +7,7 @@ import streamlit as st
 from regviz.plotting import attribution as plots
 from regviz.ui import attribution as view
 from regviz.ui import predict as predicted
+from regviz.ui import motifs as learned
 from regviz.ui import inputs, state, widgets
 
 widgets.page_header(
@@ -73,9 +74,11 @@ if results is None:
     st.stop()
 tracks = {view.TITLES[m]: track for m, (_, track) in results.items()}
 
+found = learned.hits(folder, seq, tasks[target])      # this session's Motifs-page patterns
 fig = plots.tracks_figure(tracks, seq, planted, title=f"{records[pick].name}: {tasks[target]}",
-                          hits=hits)
+                          hits=hits, patterns=found)
 widgets.plotly_figure(fig, "attribution_tracks.html", key="attr_tracks")
+st.caption(learned.hits_caption(found))
 d = st.columns(2)
 d[0].download_button("Tracks (TSV)", plots.tracks_tsv(tracks, seq), "attribution_tracks.tsv",
                      "text/tab-separated-values", key="attr_dl_tsv")

@@ -15,6 +15,8 @@ widgets.page_header(
     "predictions depend on it (Basset's influence).",
 )
 model, card, folder = state.require_active_model()
+widgets.page_link("app_pages/motifs.py", "Filters are fragments? See the motifs the whole "
+                  "model learned (Motifs page).", ":material/hub:")
 c1, c2, c3, c4 = st.columns(4)
 rule = c1.selectbox("Site rule", list(view.RULES), key="filters_rule",
                     format_func=view.RULES.get, help=view.RULE_HELP)

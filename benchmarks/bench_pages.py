@@ -45,7 +45,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PAGES = [("", "regviz"), ("sequences", "Sequences"), ("predict", "Predict"),
          ("attribution", "Attribution"),
          ("gradcam", "Grad-CAM: locating core enhancers"), ("filters", "Filters"),
-         ("spacing", "Motif spacing"), ("concepts", "Concepts"), ("models", "Model zoo"),
+         ("motifs", "Motifs"), ("spacing", "Motif spacing"), ("concepts", "Concepts"),
+         ("models", "Model zoo"),
          ("data", "Datasets"), ("train", "Train a model"), ("card", "Model card"),
          ("import_model", "Import a published model")]
 

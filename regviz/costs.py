@@ -122,6 +122,22 @@ def filters_seconds(speed: Speed, n_sequences: int, n_filters: int,
     return n_sequences * speed.forward + tomtom + influence
 
 
+DISCOVERY_PASSES = {"deeplift_shap": ("deeplift_shap", {"n_references": 3}),
+                    "gradient": ("saliency", {}), "ism": ("ism", {})}
+
+
+def discovery_seconds(speed: Speed, method: str, n_sequences: int, n_outputs: int) -> float:
+    """Seconds of `regviz.discovery.discover_motifs`: contributions per output
+    (`attribution_seconds`), TF-MoDISco per output (seqlet calling grows with the
+    positions; clustering is bounded by the 1,000-seqlet cap: about 30 s per output for
+    2,000 x 249 bp on 2 cores) and the JASPAR matching (a few seconds)."""
+    name, settings = DISCOVERY_PASSES[method]
+    positions = n_sequences * speed.length
+    modisco = 6.0 + 4.5e-5 * min(positions, 600_000) + 3e-6 * positions
+    per_output = attribution_seconds(speed, name, n_sequences, settings) + modisco
+    return n_outputs * per_output + 4.0
+
+
 def spacing_seconds(speed: Speed, n_backgrounds: int, n_distances: int,
                     n_orientations: int) -> float:
     """Seconds of `regviz.spacing.spacing_experiment`: background, A and B alone, and A+B

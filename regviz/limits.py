@@ -49,6 +49,9 @@ MAX_INPUT_LENGTH = _setting("MAX_INPUT_LENGTH", 250_000)
 MAX_FINISHED_JOBS = _setting("MAX_FINISHED_JOBS", 20)
 #: points of a training curve drawn on the page (the full history stays in the job)
 MAX_CURVE_POINTS = _setting("MAX_CURVE_POINTS", 2000)
+#: sequence positions (sequences x length) of one motif discovery run: its contributions
+#: take 16 bytes per position and TF-MoDISco copies them (5,000 x 249 bp is 1.2M)
+MAX_DISCOVERY_POSITIONS = _setting("MAX_DISCOVERY_POSITIONS", 2_000_000)
 
 
 def gunzip(data: bytes, source: str = "file", limit_mb: int | None = None) -> bytes:

@@ -26,7 +26,8 @@ LAYERS = [
     {"checkpoints"},
     {"predict"},
     {"training"},
-    {"attribution", "gradcam", "filters", "spacing", "concepts", "importers", "costs"},
+    {"attribution", "gradcam", "filters", "spacing", "concepts", "importers", "costs",
+     "discovery"},
     {"cli", "train", "shipped"},
     {"ui"},
 ]

@@ -1,7 +1,9 @@
 """The class's main flow in a real browser, on a fresh server: paste sequences and see
 the predictions, explain one on a button, train a model with the defaults (it becomes the
 active model at the quality the defaults promise), analyse the first-layer filters on the
-pasted sequences, and scan the demo genome with Grad-CAM (cores found, recall shown).
+pasted sequences, and scan the demo genome with Grad-CAM (cores found, recall shown);
+then a biologist's flow: the motifs the whole shipped deepstarr learned (Motifs page) and
+their labels on the Attribution tracks.
 
 Screenshots of every step are saved in ``test-artifacts/class-flow/`` (CI keeps them).
 The server runs with ``REGVIZ_AUTO_RUN_SECONDS=0``, so every analysis waits for its
@@ -186,3 +188,26 @@ def test_a_class_walks_the_main_flows(flow):
     _shot(page, "5-gradcam")
     assert np.all([(ARTIFACTS / f"{k}.png").stat().st_size > 10_000 for k in
                    ("1-predict", "2-attribution", "3-train", "4-filters", "5-gradcam")])
+
+
+def test_a_biologist_reads_the_motifs_the_whole_deepstarr_learned(flow):
+    """Motifs page on the shipped deepstarr with its defaults: the planted motifs come
+    back as patterns beside their JASPAR logos; then they label the Attribution tracks."""
+    page, url = flow
+    page.goto(url)
+    page.get_by_text("regviz: see inside CNNs").wait_for(timeout=120_000)
+    _pick_model(page, "enhancer-activity_deepstarr")
+    _go(page, "Motifs")
+    page.get_by_role("button", name=re.compile(r"^Discover motifs \(about \d+")).click()
+    summary = page.get_by_text(re.compile(r"Planted motifs the labels depend on, recovered"))
+    summary.wait_for(timeout=600_000)
+    found = re.search(r"recovered: (\d+) of (\d+)", summary.inner_text())
+    assert int(found.group(1)) >= 7 and found.group(2) == "8", summary.inner_text()
+    page.get_by_role("img").first.wait_for(timeout=60_000)       # the logos
+    assert page.get_by_role("button", name="modisco_results.zip").count() == 1
+    _shot(page, "6-motifs")
+    _go(page, "Attribution")
+    page.get_by_role("button", name=re.compile(r"^Explain")).click()
+    page.get_by_text(re.compile(r"Patterns of your Motifs-page run|No pattern of your")).wait_for(
+        timeout=300_000)
+    _shot(page, "7-attribution-patterns")

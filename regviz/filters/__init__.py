@@ -8,7 +8,8 @@
 * `regviz.filters.analysis`: :func:`analyze_filters`, the whole analysis in one call.
 """
 
-from regviz.filters.analysis import analyze_filters, default_sequences, sequences_from_records
+from regviz.filters.analysis import (analyze_filters, default_sequences, fresh_draw,
+                                     sequences_from_records)
 from regviz.filters.influence import filter_influence
 from regviz.filters.match import (DATABASES, best_matches, collection_for, database_name,
                                   match_filters, planted_recovery, scramble)
@@ -19,7 +20,7 @@ from regviz.filters.tracks import activation_table, activation_track
 __all__ = [
     "DATABASES", "RULES", "RULE_HELP", "FilterMotif", "activation_table", "activation_track",
     "analyze_filters", "best_matches", "check_X", "collection_for", "database_name",
-    "default_sequences", "filter_influence", "filter_pwms", "first_layer",
+    "default_sequences", "filter_influence", "filter_pwms", "first_layer", "fresh_draw",
     "first_layer_outputs", "match_filters", "planted_recovery", "scramble",
     "sequences_from_records", "to_meme",
 ]

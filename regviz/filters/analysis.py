@@ -84,6 +84,14 @@ def analyze_filters(model: nn.Module, X, rule: str = "basset", threshold: float 
             "recovery": recovery, "summary": summary}
 
 
+def fresh_draw(card: Card, n: int, seed_offset: int = 1000):
+    """``n`` fresh sequences of a synthetic model's generator (its seed + ``seed_offset``:
+    held out from training) as a Dataset with their planted sites (``annotations``), or
+    None for a model without a synthetic recipe."""
+    kwargs = card.synthetic_kwargs(n, seed_offset)
+    return None if kwargs is None else simulate.make_dataset(**kwargs)
+
+
 def default_sequences(card: Card, n: int, seed_offset: int = 1000):
     """``(X (n, 4, L), sequences, where they come from)`` for a model's filter analysis.
 
@@ -92,12 +100,11 @@ def default_sequences(card: Card, n: int, seed_offset: int = 1000):
     random sequences at 42% GC of the model's length (the PWMs then show what random
     DNA activates best, which is why users should give their own sequences).
     """
-    kwargs = card.synthetic_kwargs(n, seed_offset)
-    if kwargs is not None:
-        ds = simulate.make_dataset(**kwargs)
+    ds = fresh_draw(card, n, seed_offset)
+    if ds is not None:
         return one_hot(ds.seqs), ds.seqs, (
             f"{n:,} fresh sequences from the model's synthetic generator "
-            f"({kwargs['name']}, seed {kwargs['seed']})")
+            f"({ds.name}, seed {card.synthetic_kwargs(n, seed_offset)['seed']})")
     seqs = random_sequences(int(n), int(card.input_length), gc=0.42, seed=int(seed_offset))
     return one_hot(seqs), seqs, (f"{n:,} random sequences (42% GC): this model has no "
                                  "synthetic data to regenerate")

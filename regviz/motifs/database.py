@@ -67,7 +67,7 @@ def _motifs_for(con: sqlite3.Connection, where: str, params=()) -> list[Motif]:
     notes: dict[int, dict[str, list[str]]] = {}
     for i, tag, val in con.execute(
             "SELECT a.ID, a.TAG, a.VAL FROM MATRIX_ANNOTATION a JOIN want w ON a.ID = w.ID "
-            "WHERE a.TAG IN ('tax_group', 'class') ORDER BY a.LOCAL_ID"):
+            "WHERE a.TAG IN ('tax_group', 'class', 'family') ORDER BY a.LOCAL_ID"):
         notes.setdefault(i, {}).setdefault(tag, []).append(val)
     mats = {}
     for i, row, col, val in data:
@@ -80,7 +80,8 @@ def _motifs_for(con: sqlite3.Connection, where: str, params=()) -> list[Motif]:
         note = notes.get(int_id, {})
         out.append(Motif(f"{base}.{version}", name, counts,
                          tax_group="::".join(note.get("tax_group", [])) or None,
-                         tf_class="::".join(note.get("class", [])) or None))
+                         tf_class="::".join(note.get("class", [])) or None,
+                         tf_family="::".join(note.get("family", [])) or None))
     return out
 
 

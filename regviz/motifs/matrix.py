@@ -217,8 +217,9 @@ class Motif:
     counts : array-like, shape (4, w)
         Counts (or any non-negative weights), rows A, C, G, T. Stored as a
         read-only float64 array.
-    tax_group, tf_class : str, optional
-        JASPAR annotations ("vertebrates", "C2H2 zinc finger factors"...).
+    tax_group, tf_class, tf_family : str, optional
+        JASPAR annotations ("vertebrates", "C2H2 zinc finger factors", "Ets-related"...;
+        several joined by "::" for dimers).
 
     Notes
     -----
@@ -231,6 +232,7 @@ class Motif:
     counts: np.ndarray
     tax_group: str | None = None
     tf_class: str | None = None
+    tf_family: str | None = None
 
     def __post_init__(self):
         m = _matrix(self.counts)
@@ -303,4 +305,5 @@ class Motif:
 
     def reverse_complement(self) -> "Motif":
         """The motif on the other strand (same id, name and annotations)."""
-        return Motif(self.id, self.name, self.counts[::-1, ::-1], self.tax_group, self.tf_class)
+        return Motif(self.id, self.name, self.counts[::-1, ::-1], self.tax_group, self.tf_class,
+                     self.tf_family)

@@ -34,7 +34,7 @@ def _box(row: int, start: int, end: int, **style) -> dict:
 
 def tracks_figure(tracks: dict, seq: str, annotations: pd.DataFrame | None = None,
                   title: str = "", hits: pd.DataFrame | None = None,
-                  height_per_track: int = 150) -> go.Figure:
+                  height_per_track: int = 150, patterns: pd.DataFrame | None = None) -> go.Figure:
     """Per-base importance tracks of one sequence, stacked and aligned on a shared x axis:
     a bar per base coloured by the base (with a colour key) up to `BARS_UP_TO` bp, an
     outline beyond (the bars would be narrower than a pixel).
@@ -51,6 +51,9 @@ def tracks_figure(tracks: dict, seq: str, annotations: pd.DataFrame | None = Non
     hits : DataFrame, optional
         Motif-scan hits with the same columns (e.g. FIMO, converted to 0-based),
         drawn as outlined boxes.
+    patterns : DataFrame, optional
+        Hits of discovered patterns (start 0-based, end exclusive, label), drawn as
+        purple outlines labelled at the foot of the first track.
     """
     names = list(tracks)
     rows = max(len(names), 1)
@@ -89,6 +92,13 @@ def tracks_figure(tracks: dict, seq: str, annotations: pd.DataFrame | None = Non
         for k in range(1, len(names) + 1):
             shapes.append(_box(k, r.start, r.end, fillcolor="rgba(0,0,0,0)",
                                line=dict(color="black", width=1, dash="dot")))
+    for r in (patterns if patterns is not None else pd.DataFrame(columns=["start"])).itertuples():
+        for k in range(1, len(names) + 1):
+            shapes.append(_box(k, r.start, r.end, fillcolor="rgba(0,0,0,0)",
+                               line=dict(color="#7b3294", width=1.5)))
+        labels.append(dict(x=r.start + 0.5, y=0, xref="x", yref="y domain", text=r.label,
+                           showarrow=False, xanchor="left", yanchor="bottom", font_size=9,
+                           font_color="#7b3294"))
     fig.update_layout(shapes=shapes, annotations=[*fig.layout.annotations, *labels])
     for base in "ACGT" if by_base else "":        # the colour key: one legend entry per base
         fig.add_trace(go.Bar(x=[None], y=[None], marker_color=BASE_COLORS[base], name=base,

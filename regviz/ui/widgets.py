@@ -11,6 +11,7 @@ import contextlib
 import warnings
 
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from regviz import limits
 from regviz.errors import RegvizError, RegvizWarning
@@ -22,6 +23,15 @@ def page_header(title: str, intro: str = "") -> None:
     st.title(title)
     if intro:
         st.markdown(intro)
+
+
+def page_link(page: str, label: str, icon: str | None = None) -> None:
+    """A link to another page of the app; plain text when the page runs outside the app's
+    navigation (a page test), where Streamlit knows no other page."""
+    try:
+        st.page_link(page, label=label, icon=icon)
+    except StreamlitPageNotFoundError:
+        st.caption(label)
 
 
 @contextlib.contextmanager
