@@ -204,7 +204,7 @@ def test_a_biologist_reads_the_motifs_the_whole_deepstarr_learned(flow):
     found = re.search(r"recovered: (\d+) of (\d+)", summary.inner_text())
     assert int(found.group(1)) >= 7 and found.group(2) == "8", summary.inner_text()
     page.get_by_role("img").first.wait_for(timeout=60_000)       # the logos
-    assert page.get_by_role("button", name="modisco_results.zip").count() == 1
+    page.get_by_role("button", name="modisco_results.zip").wait_for(timeout=120_000)
     _shot(page, "6-motifs")
     _go(page, "Attribution")
     page.get_by_role("button", name=re.compile(r"^Explain")).click()

@@ -185,6 +185,14 @@ def test_bad_inputs_are_refused_with_a_reason():
         discovery.hypothetical_contributions(_tiny(), one_hot(["A" * 60]), 0, "magic")
 
 
+def test_discovery_refuses_models_that_read_more_than_dna():
+    from regviz import checkpoints
+    from support import shipped_checkpoint
+    model, _ = checkpoints.load(shipped_checkpoint("enhancer-4kb_decode_tracks"))
+    with pytest.raises(AttributionError, match="DNA plus 2 input track"):
+        discovery.discover_motifs(model, np.zeros((2, 6, 4000), np.float32))
+
+
 def test_discovery_refuses_more_positions_than_the_limit(monkeypatch):
     from regviz import limits
     monkeypatch.setattr(limits, "MAX_DISCOVERY_POSITIONS", 1000)

@@ -17,10 +17,10 @@ from regviz.discovery.contributions import (METHODS, SUM, SummedOutputs, actual_
 from regviz.discovery.export import hdf5_zip, meme_text, seqlets_bed, seqlets_table
 from regviz.discovery.hits import call_hits, call_seqlets, thresholds, window_sums
 from regviz.discovery.patterns import DEFAULTS, Pattern, find_patterns
-from regviz.discovery.run import Discovery, discover_motifs, label_hits
+from regviz.discovery.run import Discovery, check_model, discover_motifs, label_hits
 
 __all__ = [
-    "DEFAULTS", "METHODS", "SUM", "actual_track", "call_hits", "call_seqlets",
+    "DEFAULTS", "METHODS", "SUM", "actual_track", "call_hits", "call_seqlets", "check_model",
     "default_method", "discover_motifs", "Discovery", "find_patterns", "hdf5_zip",
     "hypothetical_contributions", "label_hits", "match_patterns", "meme_text", "Pattern",
     "pattern_table", "recovery", "scrambled", "seqlets_bed", "seqlets_table",

@@ -56,6 +56,17 @@ class Discovery:
         return out
 
 
+def check_model(model) -> None:
+    """AttributionError unless the model reads one-hot DNA alone (discovery clusters
+    sequence patterns; extra input tracks have no bases to make a motif of)."""
+    channels = int(getattr(model, "in_channels", 4))
+    if channels != 4:
+        raise AttributionError(
+            f"This model reads DNA plus {channels - 4} input track(s); motif discovery "
+            "works on models that read DNA alone. Pick a DNA-only model (e.g. "
+            "enhancer-4kb_decode instead of its _tracks form).")
+
+
 def discover_motifs(model, X: np.ndarray, outputs=None, output_names=None, method=None,
                     database: str = "JASPAR2024 CORE vertebrates", planted=None,
                     relevant=None, annotations=None, n_references: int = 3,
@@ -80,6 +91,7 @@ def discover_motifs(model, X: np.ndarray, outputs=None, output_names=None, metho
         app's per-model lock); TF-MoDISco itself runs without it.
     **modisco_options : override `regviz.discovery.patterns.DEFAULTS`.
     """
+    check_model(model)
     X = np.asarray(X, dtype=np.float32)
     if X.ndim != 3 or X.shape[0] * X.shape[2] > limits.MAX_DISCOVERY_POSITIONS:
         raise AttributionError(

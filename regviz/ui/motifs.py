@@ -45,7 +45,10 @@ def _sequences(card, n: int, source: str, records):
             f"synthetic generator ({draw.name}, not its training data)", draw.annotations)
 
 
-SCI = {c: st.column_config.NumberColumn(format="%.2e") for c in ("q_value", "best_q")}
+SCI = {**{c: st.column_config.NumberColumn(format="%.2e") for c in ("q_value", "best_q")},
+       "on_sites": st.column_config.NumberColumn(
+           "on planted sites", format="percent",
+           help="Fraction of the pattern's seqlets that overlap a planted site")}
 OUTPUTS_HELP = (
     "Each output separately finds the motifs of each task, with their sign per task (a "
     "motif can raise one output and lower another), at one run per output. All outputs "
@@ -102,7 +105,9 @@ def control_markdown(res: dict) -> str:
 
 def seconds_to_discover(model, folder, n, source, records, outputs, method, database,
                         control=False) -> float:
-    """Expected seconds of `run` (0 when its result is kept already)."""
+    """Expected seconds of `run` (0 when its result is kept already); AttributionError for
+    a model that reads more than DNA."""
+    discovery.check_model(model)
     if cache.peek("motifs", _key(folder, n, source, records, outputs, method, database,
                                  control)) is not None:
         return 0.0
@@ -229,13 +234,17 @@ def kept_discovery(folder):
 
 
 def hits(folder, sequence_text: str, output: str):
-    """Hits of the kept discovery's patterns on one sequence (None without a discovery)."""
+    """Hits of the kept discovery's patterns on one sequence (None without a discovery):
+    ``label`` short for the figure ("Dev/pos_1: FOS"), ``description`` in full."""
     d = kept_discovery(folder)
     if d is None:
         return None
     with cache.using_model(folder) as (model, _):
-        return discovery.label_hits(d, model, sequence.one_hot([sequence_text]),
-                                    output if output in d.outputs else None)
+        found = discovery.label_hits(d, model, sequence.one_hot([sequence_text]),
+                                     output if output in d.outputs else None)
+    match = d.table.set_index("pattern")["match"]
+    return found.assign(description=found["label"], label=[
+        f"{p}: {match[p]}" if isinstance(match[p], str) else p for p in found["pattern"]])
 
 
 def hits_caption(found) -> str:
@@ -246,6 +255,6 @@ def hits_caption(found) -> str:
                 "the whole model learned.")
     if not len(found):
         return "No pattern of your Motifs-page run is called in this sequence."
-    where = "; ".join(f"{r.label} at {r.start + 1}-{r.end} ({r.strand})"
+    where = "; ".join(f"{r.description} at {r.start + 1}-{r.end} ({r.strand})"
                       for r in found.itertuples())
     return f"Patterns of your Motifs-page run (purple boxes): {where}."
