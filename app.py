@@ -27,6 +27,7 @@ PAGES = {
                 icon=":material/center_focus_strong:"),
         st.Page("app_pages/filters.py", title="Filters", icon=":material/filter_alt:"),
         st.Page("app_pages/motifs.py", title="Motifs", icon=":material/hub:"),
+        st.Page("app_pages/variants.py", title="Variants", icon=":material/genetics:"),
         st.Page("app_pages/spacing.py", title="Motif spacing", icon=":material/straighten:"),
     ],
     "Learn": [

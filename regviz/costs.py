@@ -138,6 +138,12 @@ def discovery_seconds(speed: Speed, method: str, n_sequences: int, n_outputs: in
     return n_outputs * per_output + 4.0
 
 
+def variants_seconds(speed: Speed, windows: int, ranked: int) -> float:
+    """Seconds of `regviz.variants.score_variant_set`: a forward pass per window (REF and
+    ALT, each strand) and, for each ranked variant and output, fast ISM of its window."""
+    return 0.5 + windows * speed.forward * 1.3 + ranked * speed.ism
+
+
 def spacing_seconds(speed: Speed, n_backgrounds: int, n_distances: int,
                     n_orientations: int) -> float:
     """Seconds of `regviz.spacing.spacing_experiment`: background, A and B alone, and A+B

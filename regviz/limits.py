@@ -34,6 +34,7 @@ MAX_DATA_UPLOAD_MB = _setting("MAX_DATA_UPLOAD_MB", 200)
 MAX_GENOME_UPLOAD_MB = _setting("MAX_GENOME_UPLOAD_MB", 200)
 MAX_CHECKPOINT_UPLOAD_MB = _setting("MAX_CHECKPOINT_UPLOAD_MB", 200)
 MAX_IMPORT_UPLOAD_MB = _setting("MAX_IMPORT_UPLOAD_MB", 200)
+MAX_VCF_UPLOAD_MB = _setting("MAX_VCF_UPLOAD_MB", 50)
 #: all uploaded files kept on disk (genomes, ...): the oldest are removed past this
 MAX_STORED_UPLOADS_MB = _setting("MAX_STORED_UPLOADS_MB", 2000)
 #: what one compressed file may unpack to
@@ -52,6 +53,8 @@ MAX_CURVE_POINTS = _setting("MAX_CURVE_POINTS", 2000)
 #: sequence positions (sequences x length) of one motif discovery run: its contributions
 #: take 16 bytes per position and TF-MoDISco copies them (5,000 x 249 bp is 1.2M)
 MAX_DISCOVERY_POSITIONS = _setting("MAX_DISCOVERY_POSITIONS", 2_000_000)
+#: variants of one list or VCF scored at once
+MAX_VARIANTS = _setting("MAX_VARIANTS", 100_000)
 
 
 def gunzip(data: bytes, source: str = "file", limit_mb: int | None = None) -> bytes:

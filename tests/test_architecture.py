@@ -27,7 +27,7 @@ LAYERS = [
     {"predict"},
     {"training"},
     {"attribution", "gradcam", "filters", "spacing", "concepts", "importers", "costs",
-     "discovery"},
+     "discovery", "variants"},
     {"cli", "train", "shipped"},
     {"ui"},
 ]
