@@ -20,6 +20,7 @@ import numpy as np
 
 from regviz import genome, motifs, simulate
 from regviz.gradcam import demo as genome_demo
+from regviz.variants.parse import Variant
 
 DEMO_VERSION = 1
 _LOCK = threading.Lock()
@@ -37,6 +38,44 @@ def _motif_ids() -> dict:
     grammar = simulate.make_dataset(genome_demo.DEMO_SET, 10, seed=0, noise=False,
                                     **genome_demo.DEMO_OPTIONS).grammar
     return {m["name"]: m["id"] for m in grammar["motifs"].values()}
+
+
+def breaking_snv(ppm: np.ndarray, strand: str, start: int, end: int, seq: str):
+    """``(0-based position, REF, ALT)`` of the SNV that breaks a planted site most surely:
+    the site's most informative column, changed to the base the motif likes least there
+    (``ppm (4, w)`` forward; ``strand`` of the site); None when that base is there."""
+    ppm = ppm[::-1, ::-1] if strand == "-" else ppm
+    w = min(ppm.shape[1], end - start)
+    col = int(np.argmax(2 + (ppm[:, :w] * np.log2(ppm[:, :w] + 1e-9)).sum(axis=0)))
+    ref, alt = seq[start + col], "ACGT"[int(np.argmin(ppm[:, col]))]
+    return None if alt == ref else (start + col, ref, alt)
+
+
+def truth_variants(sequences, annotations, motif_ids: dict, n_other: int | None = None,
+                   seed: int = 0):
+    """``(variants, breaks)`` on synthetic sequences named ``s<i>``: the `breaking_snv` of
+    every planted site (``annotations``: seq_index, start, end, motif_name, strand;
+    ``motif_ids``: name -> JASPAR ID) and as many SNVs (``n_other``) at positions at least
+    3 bp from any site; ``breaks`` says which is which."""
+    rng = np.random.default_rng([seed, 230])
+    found, breaks = [], []
+    covered = [np.zeros(len(s), bool) for s in sequences]
+    for r in annotations.itertuples():
+        covered[r.seq_index][max(r.start - 3, 0):r.end + 3] = True
+        snv = breaking_snv(motifs.jaspar(motif_ids[r.motif_name]).ppm(), r.strand, r.start,
+                           r.end, sequences[r.seq_index])
+        if snv is not None:
+            found.append(Variant(f"s{r.seq_index}", snv[0] + 1, snv[1], snv[2]))
+            breaks.append(True)
+    n_other = len(found) if n_other is None else n_other
+    while len(breaks) - sum(breaks) < n_other:
+        i = int(rng.integers(len(sequences)))
+        p0 = int(rng.integers(len(sequences[i])))
+        if not covered[i][p0]:
+            ref = sequences[i][p0]
+            found.append(Variant(f"s{i}", p0 + 1, ref, "ACGT"[("ACGT".index(ref) + 1) % 4]))
+            breaks.append(False)
+    return found, breaks
 
 
 def demo_variants(seed: int = 0) -> list[tuple]:
@@ -60,16 +99,10 @@ def demo_variants(seed: int = 0) -> list[tuple]:
                       & (cores["end"] <= cores["chrom"].map(g.contigs) - edge)]
         for r in sites[sites["name"].str.endswith("|core-motif")].itertuples():
             name = r.name.split("|")[0]
-            ppm = motifs.jaspar(ids.get(name, name)).ppm()
-            if r.strand == "-":
-                ppm = ppm[::-1, ::-1]
-            w = min(ppm.shape[1], r.end - r.start)
-            col = int(np.argmax(2 + (ppm[:, :w] * np.log2(ppm[:, :w] + 1e-9)).sum(axis=0)))
-            pos0 = r.start + col
-            ref = seq[r.chrom][pos0]
-            alt = "ACGT"[int(np.argmin(ppm[:, col]))]
-            if alt != ref:
-                out.append((r.chrom, pos0 + 1, f"site_{len(out) + 1}", ref, alt,
+            snv = breaking_snv(motifs.jaspar(ids.get(name, name)).ppm(), r.strand, r.start,
+                               r.end, seq[r.chrom])
+            if snv is not None:
+                out.append((r.chrom, snv[0] + 1, f"site_{len(out) + 1}", snv[1], snv[2],
                             f"CLASS=site;MOTIF={name}"))
         for r in cores.itertuples():
             free = np.flatnonzero(~taken[r.chrom][r.start:r.end]) + r.start
