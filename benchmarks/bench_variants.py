@@ -82,16 +82,11 @@ def truth() -> dict:
             "AUROC -effect": round(roc_auc_score(y, -snv["effect"]), 3)}
     # deepstarr: every planted site of 200 fresh sequences broken, as many SNVs elsewhere
     from regviz import filters
-    from regviz.sequence import SequenceRecord
     model, card = checkpoints.load("checkpoints/enhancer-activity_deepstarr")
     draw = filters.fresh_draw(card, 200)
-    found, breaks = variants.truth_variants(draw.seqs, draw.annotations,
-                                            {m.name: m.id for m in card.planted_motifs})
-    pad = sequence.random_sequences(1, 250, 0.42, seed=4)[0]
-    padded = [SequenceRecord(f"s{i}", pad[:125] + s + pad[125:])
-              for i, s in enumerate(draw.seqs)]
-    found = [variants.Variant(v.chrom, v.pos + 125, v.ref, v.alt) for v in found]
-    scores, _ = variants.score_variant_set(model, card, found, variants.SequenceSource(padded))
+    found, breaks, source = variants.padded_truth_set(
+        draw.seqs, draw.annotations, {m.name: m.id for m in card.planted_motifs}, 125)
+    scores, _ = variants.score_variant_set(model, card, found, source)
     size = scores["effect"].abs().to_numpy().reshape(len(found), -1).max(axis=1)
     out.update({"deepstarr SNVs": len(found), "breaking": int(sum(breaks)),
                 "deepstarr AUROC max |effect|": round(roc_auc_score(breaks, size), 3)})

@@ -177,15 +177,9 @@ def test_breaking_planted_sites_ranks_above_other_variants():
 
     model, card = checkpoints.load(shipped_checkpoint("enhancer-activity_deepstarr"))
     draw = filters.fresh_draw(card, 200)
-    found, breaks = variants.truth_variants(draw.seqs, draw.annotations,
-                                            {m.name: m.id for m in card.planted_motifs})
-    # each variant gets a window centred on it: pad the sequences with background
-    pad = sequence.random_sequences(1, 250, 0.42, seed=4)[0]
-    padded = [SequenceRecord(f"s{i}", pad[:125] + s + pad[125:])
-              for i, s in enumerate(draw.seqs)]
-    found = [variants.Variant(v.chrom, v.pos + 125, v.ref, v.alt) for v in found]
-    scores, problems = variants.score_variant_set(model, card, found,
-                                                  variants.SequenceSource(padded))
+    found, breaks, source = variants.padded_truth_set(
+        draw.seqs, draw.annotations, {m.name: m.id for m in card.planted_motifs}, 125)
+    scores, problems = variants.score_variant_set(model, card, found, source)
     assert not len(problems)
     size = scores["effect"].abs().to_numpy().reshape(len(found), -1).max(axis=1)
     assert roc_auc_score(breaks, size) >= 0.9

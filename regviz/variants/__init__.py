@@ -10,8 +10,8 @@
 * `regviz.variants.demo`: the demo genome's VCF with known meaning.
 """
 
-from regviz.variants.demo import (breaking_snv, demo_variants, demo_vcf_path, truth_variants,
-                                  write_demo_vcf)
+from regviz.variants.demo import (breaking_snv, demo_variants, demo_vcf_path, padded_truth_set,
+                                  truth_variants, write_demo_vcf)
 from regviz.variants.parse import Variant, allele_problem, parse_variant_list, read_vcf
 from regviz.variants.run import score_variant_set, scores_vcf
 from regviz.variants.score import score_variants
@@ -19,6 +19,7 @@ from regviz.variants.windows import SequenceSource, centre, variant_windows
 
 __all__ = [
     "SequenceSource", "Variant", "allele_problem", "breaking_snv", "centre", "demo_variants",
-    "demo_vcf_path", "parse_variant_list", "read_vcf", "score_variant_set", "score_variants",
-    "scores_vcf", "truth_variants", "variant_windows", "write_demo_vcf",
+    "demo_vcf_path", "padded_truth_set", "parse_variant_list", "read_vcf",
+    "score_variant_set", "score_variants", "scores_vcf", "truth_variants", "variant_windows",
+    "write_demo_vcf",
 ]

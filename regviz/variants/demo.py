@@ -20,7 +20,9 @@ import numpy as np
 
 from regviz import genome, motifs, simulate
 from regviz.gradcam import demo as genome_demo
+from regviz.sequence import SequenceRecord, random_sequences
 from regviz.variants.parse import Variant
+from regviz.variants.windows import SequenceSource
 
 DEMO_VERSION = 1
 _LOCK = threading.Lock()
@@ -76,6 +78,17 @@ def truth_variants(sequences, annotations, motif_ids: dict, n_other: int | None 
             found.append(Variant(f"s{i}", p0 + 1, ref, "ACGT"[("ACGT".index(ref) + 1) % 4]))
             breaks.append(False)
     return found, breaks
+
+
+def padded_truth_set(sequences, annotations, motif_ids: dict, flank: int, seed: int = 4):
+    """`truth_variants` on ``sequences`` each padded with the same ``flank`` bp of random
+    background (42% GC) on both sides, so that every variant of a sequence as long as the
+    model's window gets a full window centred on it: ``(variants, breaks, source)``."""
+    found, breaks = truth_variants(sequences, annotations, motif_ids)
+    pad = random_sequences(1, 2 * flank, 0.42, seed=seed)[0]
+    source = SequenceSource([SequenceRecord(f"s{i}", pad[:flank] + s + pad[flank:])
+                             for i, s in enumerate(sequences)])
+    return [Variant(v.chrom, v.pos + flank, v.ref, v.alt) for v in found], breaks, source
 
 
 def demo_variants(seed: int = 0) -> list[tuple]:
