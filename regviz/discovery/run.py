@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 import torch
 
+from regviz import limits
 from regviz.discovery.annotate import match_patterns, pattern_table, recovery, site_overlap
 from regviz.discovery.contributions import (SUM, actual_track, default_method,
                                             hypothetical_contributions, scrambled)
 from regviz.discovery.hits import call_hits, thresholds
 from regviz.discovery.patterns import DEFAULTS, Pattern, find_patterns
-from regviz import limits
 from regviz.errors import AttributionError
 
 
@@ -118,7 +118,7 @@ def discover_motifs(model, X: np.ndarray, outputs=None, output_names=None, metho
             H = hypothetical_contributions(
                 model, X, o, method, n_references, seed,
                 progress=lambda d, total: say((2 * k + d / max(total, 1)) * step,
-                                              f"{name}: contributions {d:,} of {total:,}"))
+                                              f"{name}: contributions, {d / max(total, 1):.0%}"))
         if control:
             H = scrambled(H, seed)
         seconds["contributions"] += time.perf_counter() - t

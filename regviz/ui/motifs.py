@@ -118,11 +118,12 @@ def seconds_to_discover(model, folder, n, source, records, outputs, method, data
     return costs.discovery_seconds(speed, method, int(n), len(outputs))
 
 
-def _relevant(folder):
-    dataset = cache.card_dataset(str(folder), cache.checkpoint_stamp(folder))
-    if dataset is None or not dataset.grammar:
+def _relevant(card):
+    """Names of the planted motifs the labels depend on (from the card's grammar)."""
+    draw = filters.fresh_draw(card, 10)
+    if draw is None or not draw.grammar:
         return None
-    return sorted({m for t in dataset.task_names for m in relevant_motifs(dataset.grammar, t)})
+    return sorted({m for t in draw.task_names for m in relevant_motifs(draw.grammar, t)})
 
 
 def run(folder, n: int, source: str, records, outputs, method: str, database: str,
@@ -138,7 +139,7 @@ def run(folder, n: int, source: str, records, outputs, method: str, database: st
         with cache.using_model(folder) as (model, card):
             X, seqs, where, sites = _sequences(card, n, source, records)
         planted = card.planted_motifs if source == "model" else None
-        relevant = _relevant(folder) if planted else None
+        relevant = _relevant(card) if planted else None
         res = discovery.discover_motifs(
             model, X, outputs, list(card.task_names), method, database, planted, relevant,
             sites, control=control, progress=lambda f, msg: bar.progress(min(f, 1.0), msg),
@@ -209,7 +210,11 @@ def logos(res: dict, names) -> bytes:
 
 
 def downloads(res: dict) -> dict:
-    """filename -> (bytes or text, mime) of the discovery's downloads."""
+    """filename -> (bytes or text, mime) of the discovery's downloads (made once)."""
+    return cache.remembered("motif_downloads", res["key"], lambda: _downloads(res), limit=4)
+
+
+def _downloads(res: dict) -> dict:
     d = res["discovery"]
     out = {"patterns.meme": (discovery.meme_text(d.patterns), "text/plain"),
            "seqlets.bed": (discovery.seqlets_bed(d.patterns, res["names"]), "text/plain"),
