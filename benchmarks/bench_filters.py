@@ -21,8 +21,11 @@ rule, how many planted motifs some filter matches at q < 0.05 (2,000 fresh
 sequences, the smallest JASPAR collection holding the planted motifs), and how
 many filters match anything; ``--draws K`` repeats it on K fresh draws.
 
+Untrained control (``--untrained``): calls among an untrained 26-bp first layer's
+filters (all false) on random DNA of 45-70% GC and on real ENCODE peaks.
+
 Run: ``python benchmarks/bench_filters.py [--calibration] [--reps 5] [--recovery
-[--draws 5]]``.
+[--draws 5]] [--untrained]``.
 """
 
 from __future__ import annotations
@@ -180,15 +183,42 @@ def recovery(n: int = 2000, draws: int = 1) -> None:
                   f"{', '.join(rec.loc[rec.recovered, 'name'])}", flush=True)
 
 
+def untrained(n_filters: int = 128) -> None:
+    """Calls among the filters of an untrained 26-bp DeepBind first layer (every call is
+    false) on random DNA at 45, 55 and 70% GC and, where ../shared is present, on real
+    ENCODE GABPA and REST peaks; target (issue 24): <= 1% called."""
+    from pathlib import Path
+
+    from regviz import filters, models, sequence
+    from regviz.data import load_dataset
+    sets = {f"random {gc:.0%} GC": sequence.random_sequences(1000, 101, gc=gc, seed=1)
+            for gc in (0.45, 0.55, 0.7)}
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "encode_chip"
+    for tf in ("GABPA", "REST"):
+        found = sorted(shared.glob(f"{tf}_*.seq.gz"))
+        if found:
+            sets[f"{tf} peaks (ENCODE)"] = load_dataset(found[0]).seqs[:1000]
+    model = models.build("deepbind", 101, 1, preset="class", n_filters=n_filters,
+                         filter_width=26)
+    for name, seqs in sets.items():
+        control = filters.untrained_control(model, sequence.one_hot(seqs), rule="top_n")
+        called = ", ".join(control["called"]["target_name"].astype(str)) or "-"
+        print(f"{name}: {control['n_significant']} of {control['n_filters']} untrained "
+              f"filters called ({called})", flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--calibration", action="store_true")
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--recovery", action="store_true")
+    p.add_argument("--untrained", action="store_true", help="calls of untrained filters")
     p.add_argument("--draws", type=int, default=1,
                    help="--recovery: fresh draws (seed offsets 1000, 2000, ...)")
     args = p.parse_args()
-    if args.recovery:
+    if args.untrained:
+        untrained()
+    elif args.recovery:
         recovery(draws=args.draws)
     elif args.calibration and not os.environ.get("_BENCH_FILTERS_CHILD"):
         calibration(args.reps)

@@ -357,3 +357,31 @@ def test_sequences_from_records_cut_windows_and_say_what_was_left_out():
         "2 windows of 10 bp from your 3 sequence(s), the first 2")
     with pytest.raises(SequenceError, match="None of the 1 sequence"):
         sequences_from_records([records[1]], 10)
+
+
+def test_untrained_filters_are_not_called_on_gc_rich_dna():
+    """Issue 24: with a null that lost the query's GC, flat GC-rich PWMs of untrained
+    26-bp filters matched the long GC-rich CTCF matrices (2 of 128 called at 70% GC)."""
+    model = models.build("deepbind", 200, 1, preset="class", n_filters=128,
+                         filter_width=26).eval()
+    for gc in (0.45, 0.7):
+        X = one_hot(random_seqs_gc(600, 200, gc, seed=1))
+        control = filters.untrained_control(model, X, rule="top_n", seed=3)
+        assert control["n_significant"] <= 0.01 * control["n_filters"], (gc, control["called"])
+
+
+def random_seqs_gc(n, length, gc, seed):
+    from regviz.sequence import random_sequences
+    return random_sequences(n, length, gc=gc, seed=seed)
+
+
+def test_an_untrained_copy_has_the_architecture_and_none_of_the_weights():
+    model, _ = checkpoints.load(shipped_checkpoint("tf-binding_deepbind"))
+    copy = filters.untrained_copy(model, seed=1)
+    a = dict(model.named_parameters())
+    b = dict(copy.named_parameters())
+    assert a.keys() == b.keys()
+    assert all(a[k].shape == b[k].shape for k in a)
+    assert not torch.equal(a["conv.weight"], b["conv.weight"])
+    assert torch.equal(b["conv.weight"], dict(filters.untrained_copy(model, 1)
+                                              .named_parameters())["conv.weight"])

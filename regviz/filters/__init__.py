@@ -9,7 +9,7 @@
 """
 
 from regviz.filters.analysis import (analyze_filters, default_sequences, fresh_draw,
-                                     sequences_from_records)
+                                     sequences_from_records, untrained_control, untrained_copy)
 from regviz.filters.influence import filter_influence
 from regviz.filters.match import (DATABASES, best_matches, collection_for, database_name,
                                   match_filters, planted_recovery, scramble)
@@ -22,5 +22,5 @@ __all__ = [
     "analyze_filters", "best_matches", "check_X", "collection_for", "database_name",
     "default_sequences", "filter_influence", "filter_pwms", "first_layer", "fresh_draw",
     "first_layer_outputs", "match_filters", "planted_recovery", "scramble",
-    "sequences_from_records", "to_meme",
+    "sequences_from_records", "to_meme", "untrained_control", "untrained_copy",
 ]

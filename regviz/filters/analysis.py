@@ -3,8 +3,11 @@ and the sequences it runs on by default."""
 
 from __future__ import annotations
 
+from copy import deepcopy
+
 import numpy as np
 import pandas as pd
+import torch
 from torch import nn
 
 from regviz import simulate
@@ -82,6 +85,36 @@ def analyze_filters(model: nn.Module, X, rule: str = "basset", threshold: float 
     say(1.0, "Done")
     return {"filters": fms, "matches": table, "best": best, "influence": infl,
             "recovery": recovery, "summary": summary}
+
+
+def untrained_copy(model: nn.Module, seed: int = 0) -> nn.Module:
+    """A copy of ``model`` with every layer re-initialised (seeded; batch-norm statistics
+    reset), in eval mode: the same architecture, having learned nothing."""
+    copy = deepcopy(model)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for module in copy.modules():
+            if hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+            if hasattr(module, "reset_running_stats"):
+                module.reset_running_stats()
+    return copy.eval()
+
+
+def untrained_control(model: nn.Module, X, rule: str = "basset", threshold: float = 0.5,
+                      database: str = "JASPAR2024 CORE vertebrates", seed: int = 0,
+                      **match_options) -> dict:
+    """The control for a filter analysis: the same PWMs and matching on an untrained copy
+    of the model (`untrained_copy`) over the same sequences ``X``. Its filters learned
+    nothing, so every call is a false one. Returns ``n_filters``, ``n_kept``,
+    ``n_significant`` and the ``called`` rows of its best-match table."""
+    copy = untrained_copy(model, seed)
+    fms = filter_pwms(copy, X, rule=rule, threshold=threshold)
+    conv, _ = first_layer(copy)
+    best = best_matches(match_filters(fms, database, **match_options)) if fms else None
+    called = best[best["significant"]] if best is not None else pd.DataFrame()
+    return {"n_filters": conv.out_channels, "n_kept": len(fms), "n_significant": len(called),
+            "called": called}
 
 
 def fresh_draw(card: Card, n: int, seed_offset: int = 1000):

@@ -64,7 +64,8 @@ def seconds_to_analyze(folder, model, rule, threshold, database, n_sequences, so
         if source == "yours" else n_sequences
     conv, _ = filters.first_layer(model)
     speed = cache.model_speed(str(folder), cache.checkpoint_stamp(folder))
-    return costs.filters_seconds(speed, n, conv.out_channels)
+    trained = costs.filters_seconds(speed, n, conv.out_channels)
+    return trained + costs.filters_seconds(speed, n, conv.out_channels, 0)   # the control
 
 
 def analysis(folder, rule: str, threshold: float, database: str, n_sequences: int,
@@ -81,9 +82,12 @@ def analysis(folder, rule: str, threshold: float, database: str, n_sequences: in
             out = filters.analyze_filters(model, X, rule=rule, threshold=threshold,
                                           database=database, planted=card.planted_motifs,
                                           task_names=list(card.task_names),
-                                          progress=lambda f, msg: bar.progress(min(f, 1.0), msg))
+                                          progress=lambda f, msg: bar.progress(
+                                              min(0.8 * f, 1.0), msg))
+            bar.progress(0.85, "Control: the same on an untrained copy of the model")
+            control = filters.untrained_control(model, X, rule, threshold, database)
         bar.empty()
-        return {**out, "sequences": seqs, "source": where, "key": key}
+        return {**out, "control": control, "sequences": seqs, "source": where, "key": key}
 
     key = _key(folder, rule, threshold, database, n_sequences, source, records)
     return cache.remembered("filters", key, run)
@@ -101,6 +105,13 @@ def summary_markdown(res: dict, database: str) -> str:
         missed = ", ".join(rec.loc[~rec["recovered"], "name"]) or "none"
         line += (f" Planted motifs recovered: **{s['n_recovered']} of {s['n_planted']}** "
                  f"({found}; not recovered: {missed}).")
+    c = res.get("control")
+    if c is not None:
+        names = ", ".join(dict.fromkeys(c["called"]["target_name"].astype(str))) if len(
+            c["called"]) else ""
+        line += (f"\n\nControl: an untrained copy of this model, same sequences and rule: "
+                 f"**{c['n_significant']} of {c['n_filters']} filters called** (each a false "
+                 f"call{': ' + names if names else ''}).")
     return line
 
 
