@@ -279,6 +279,17 @@ class Card:
         """A copy whose ``training`` block has these keys set."""
         return self.replace(training={**thaw(self.training or {}), **updates})
 
+    def with_dataset(self, **updates) -> Card:
+        """A copy whose ``dataset`` block has these keys set (e.g. ``seed``, and ``split``
+        or ``negatives``, which are kept in its ``extra``)."""
+        if "motifs" in updates:
+            raise CheckpointError("with_dataset sets plain keys; give motifs as PlantedMotif "
+                                  "records with replace(dataset=...).")
+        data = self.dataset or DataInfo()
+        known = {k: freeze(v) for k, v in updates.items() if k in _DATA_KEYS}
+        extra = {**thaw(data.extra), **{k: v for k, v in updates.items() if k not in known}}
+        return self.replace(dataset=dataclasses.replace(data, **known, extra=freeze(extra)))
+
     # -------------------------------------------------------------- what views ask
 
     @property

@@ -9,6 +9,8 @@ Examples::
     regviz-train deepbind tf-binding --epochs 5 --n 2000 --out runs/db
     regviz-train basset chromatin-multitask --preset class --lr 3e-3
     regviz-train deepbind my_peaks.fa --set n_filters=32 --set filter_width=16
+    regviz-train deepbind TF_AC.seq.gz --shuffled-negatives 1 --split-seed 3
+    regviz-train deepbind peaks.fa --split chrom --test-chroms chr8,chr9 --val-chroms chr10
 
 Exit status: 0 done, 1 training failed (NaN loss, out of memory), 2 bad input,
 130 interrupted.
@@ -20,11 +22,13 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 from tqdm import tqdm
 
 from regviz import models, simulate
-from regviz.errors import RegvizError
+from regviz.data import DEFAULT_TEST_CHROMS, add_shuffled_negatives, load_dataset, split_by_chrom
+from regviz.errors import DataFormatError, RegvizError
 from regviz.training import JobSpec, TrainConfig, TrainingFailed, run_job
 
 
@@ -44,6 +48,49 @@ def _setting(text: str):
         return key.strip(), json.loads(value)
     except json.JSONDecodeError:
         return key.strip(), value
+
+
+def _contigs(text: str) -> list[str]:
+    """``chr8,chr9`` -> ["chr8", "chr9"]."""
+    names = [c.strip() for c in text.split(",") if c.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"takes contig names separated by commas (e.g. "
+                                         f"chr8,chr9). Got {text!r} instead.")
+    return names
+
+
+def file_dataset(args):
+    """The data file of ``args`` read, split and given negatives as asked; None for a
+    synthetic set (DataFormatError when file options are given for one)."""
+    given = {"--shuffled-negatives": args.shuffled_negatives or None, "--split": args.split,
+             "--split-seed": args.split_seed, "--test-chroms": args.test_chroms,
+             "--val-chroms": args.val_chroms}
+    asked = [flag for flag, value in given.items() if value is not None]
+    if args.dataset in simulate.list_datasets():
+        if asked:
+            raise DataFormatError(f"{', '.join(asked)} apply to data files; a synthetic set's "
+                                  "split follows --data-seed (default --seed).")
+        return None
+    if not Path(args.dataset).is_file():
+        return None                                  # run_job says what is wrong
+    if args.data_seed is not None:
+        raise DataFormatError("--data-seed is for synthetic sets; the split of a data file "
+                              "follows --split-seed.")
+    if args.shuffled_negatives < 0:
+        raise DataFormatError(f"--shuffled-negatives takes 0 or more shuffles per positive; "
+                              f"got {args.shuffled_negatives} instead.")
+    seed = args.split_seed or 0
+    contigs = bool(args.test_chroms or args.val_chroms)
+    by_chrom = args.split == "chrom" or (args.split is None and contigs)
+    if contigs and not by_chrom:
+        raise DataFormatError("--test-chroms and --val-chroms go with --split chrom.")
+    dataset = load_dataset(args.dataset, seed=seed)
+    if by_chrom:
+        dataset = split_by_chrom(dataset, args.test_chroms or DEFAULT_TEST_CHROMS,
+                                 args.val_chroms, seed=seed)
+    if args.shuffled_negatives:
+        dataset = add_shuffled_negatives(dataset, args.shuffled_negatives, seed=seed)
+    return dataset
 
 
 def parser() -> argparse.ArgumentParser:
@@ -70,11 +117,28 @@ def parser() -> argparse.ArgumentParser:
                    help="several tasks: weight each task's loss by (its loss / mean loss) ** "
                         "this, so tasks still at chance pull harder (0: plain mean; try 2)")
     p.add_argument("--max-steps", type=int, default=None)
-    p.add_argument("--seed", type=int, default=0, help="training seed (and data seed)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="training seed (and the synthetic set's seed)")
     p.add_argument("--data-seed", type=int, default=None,
                    help="seed of the synthetic set (default: --seed)")
     p.add_argument("--n", type=int, default=2000, help="sequences to simulate (synthetic sets)")
     p.add_argument("--no-noise", action="store_true", help="synthetic labels without noise")
+    files = p.add_argument_group("data files")
+    files.add_argument("--shuffled-negatives", type=int, default=0, metavar="K",
+                       help="add K dinucleotide shuffles of every positive, labelled 0, each "
+                            "in its positive's split (for positives-only peaks)")
+    files.add_argument("--split", choices=("random", "chrom"), default=None,
+                       help="random 80/10/10 (default), or chrom: hold out whole contigs, "
+                            "read from names like chr1:100-200")
+    files.add_argument("--split-seed", type=int, default=None, metavar="N",
+                       help="seed of the random split and of the shuffles (default 0; "
+                            "independent of --seed, so the test set stays put)")
+    files.add_argument("--test-chroms", type=_contigs, default=None, metavar="C1,C2",
+                       help=f"test contigs of --split chrom (default "
+                            f"{','.join(DEFAULT_TEST_CHROMS)})")
+    files.add_argument("--val-chroms", type=_contigs, default=None, metavar="C1,C2",
+                       help="validation contigs of --split chrom (default: a random 10%% "
+                            "of the other contigs' sequences)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     p.add_argument("--out", default=None,
@@ -102,9 +166,11 @@ def main(argv=None) -> int:
                              task_balance=args.task_balance, seed=args.seed,
                              device=args.device, max_steps=args.max_steps,
                              num_threads=args.threads)
-        spec = JobSpec(model=args.model, dataset=args.dataset, preset=args.preset,
-                       overrides=dict(args.overrides), n=args.n, dataset_seed=args.data_seed,
-                       noise=not args.no_noise, config=config, out=args.out)
+        data = file_dataset(args)
+        spec = JobSpec(model=args.model, dataset=args.dataset if data is None else data,
+                       preset=args.preset, overrides=dict(args.overrides), n=args.n,
+                       dataset_seed=args.data_seed, noise=not args.no_noise, config=config,
+                       out=args.out)
         final = None
         for rep in run_job(spec):
             if rep.phase in ("prepare", "start"):

@@ -129,6 +129,33 @@ def add_shuffled_negatives(dataset: Dataset, n_per_positive=1, seed=0) -> Datase
                            for s, idx in dataset.splits.items()})
 
 
+NEGATIVES_FIX = ("add negatives: `--shuffled-negatives 1` (regviz-train), 'Add "
+                 "dinucleotide-shuffled negatives per positive' on the Data or Train page, or "
+                 "regviz.data.add_shuffled_negatives(dataset, 1)")
+
+
+def require_both_classes(dataset: Dataset) -> None:
+    """DataFormatError when no 0/1 task has both classes in the train split (nothing to learn).
+
+    Positives-only peaks (every label 1) are the usual case; the message names the fix.
+    Regression sets pass.
+    """
+    if dataset.task_kind == "regression":
+        return
+    train = np.asarray(dataset.splits.get("train", np.arange(len(dataset))), dtype=int)
+    y = dataset.y[train] if len(train) else dataset.y
+    if (y.min(axis=0) != y.max(axis=0)).any():
+        return
+    values = np.unique(dataset.y)
+    what = (f"all {len(dataset)} sequences are labelled {values[0]:g}" if len(values) == 1 else
+            f"every task is one class in the train split ({len(train)} sequences)")
+    fix = ("split again (another seed) or add sequences of the other class" if len(values) > 1
+           else NEGATIVES_FIX if dataset.task_kind == "binary" and values[0] == 1
+           else f"add sequences labelled {1 - values[0]:g}")
+    raise DataFormatError(f"{dataset.name}: {what} ({', '.join(dataset.task_names)}), so a "
+                          f"classifier can only learn a constant. To train, {fix}.")
+
+
 def summarize(dataset: Dataset) -> dict:
     """What the Data page shows: n, length, task kind, labels per task, GC, splits.
 

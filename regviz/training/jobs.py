@@ -24,6 +24,7 @@ import torch
 from regviz import checkpoints, devices, models, simulate
 from regviz.data.dataset import Dataset
 from regviz.data.files import load_dataset
+from regviz.data.prepare import require_both_classes
 from regviz.errors import DataFormatError, RegvizError
 from regviz.training import metrics
 from regviz.training.loop import (ProgressReport, TrainConfig, TrainConfigError, TrainingFailed,
@@ -190,6 +191,15 @@ def _new_folder(root: Path, stem: str) -> Path:
             continue
 
 
+def _how_split(dataset: Dataset) -> dict:
+    """A user dataset's split and shuffled negatives, for its card; the random split's seed
+    is the card's data seed."""
+    meta = dataset.meta or {}
+    how = {k: meta[k] for k in ("split", "negatives") if k in meta}
+    seed = (meta.get("split") or {}).get("random", {}).get("seed")
+    return {**how, "seed": seed} if meta.get("seed") is None and seed is not None else how
+
+
 def run_job(spec: JobSpec, stop: threading.Event | None = None, root=None):
     """Prepare data, build the model, train it, save a checkpoint; yields ProgressReports.
 
@@ -203,6 +213,7 @@ def run_job(spec: JobSpec, stop: threading.Event | None = None, root=None):
     yield ProgressReport("prepare", 0, 0, 0, message=f"Preparing {spec.dataset_name} ...",
                          device=where)
     dataset, recipe = load_data(spec)
+    require_both_classes(dataset)                  # positives only: a constant model
     torch.manual_seed(cfg.seed)
     model = build_for_dataset(spec.model, dataset, spec.preset, spec.overrides)
     if stop is not None and stop.is_set():
@@ -226,6 +237,7 @@ def run_job(spec: JobSpec, stop: threading.Event | None = None, root=None):
             model, dataset, training=training, device=report.device,
             duration_s=report.elapsed, test_metrics=report.test_metrics,
             valid_metrics=report.best_metrics, recipe=recipe, name=folder.name)
+        card = card if recipe else card.with_dataset(**_how_split(dataset))
         _save_or_rescue(model, card, folder)
         yield dataclasses.replace(report, checkpoint=str(folder),
                                   message=f"{report.message} Saved to {folder}.")
