@@ -29,6 +29,11 @@ BED_COLUMNS = ("chrom", "start", "end", "name", "score", "strand", "thickStart",
 DEMO_VERSION = 2  # 2: the app's demo genome holds planted enhancer cores
 DEMO_CONTIGS = {"chrDemo1": 60_000, "chrDemo2": 40_000}
 _DEMO_LOCK = threading.Lock()
+_ONES = ("", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX")
+#: Roman numeral -> number, chromosomes 1-99 (yeast's chrIV is chr4 in some assemblies)
+ROMAN = {t.translate(str.maketrans("IVX", "XLC")) + o: str(10 * i + j)
+         for i, t in enumerate(_ONES) for j, o in enumerate(_ONES) if i or j}
+_CHR = re.compile("^chr", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -49,8 +54,7 @@ class Region:
         if not isinstance(self.chrom, str) or not self.chrom:
             raise RegionError(f"A region needs a contig name; got {self.chrom!r} instead.")
         if self.start < 0:
-            raise RegionError(f"Region start must be 0 or more (0-based); "
-                              f"got {self.start} instead.")
+            raise RegionError(f"Region start must be 0 or more (0-based); got {self.start} instead.")
         if self.end is None and self.start != 0:
             raise RegionError(f"A whole-contig region (end=None) starts at 0; "
                               f"got start={self.start} instead.")
@@ -71,8 +75,7 @@ class Region:
     def to_bed_fields(self):
         """``[chrom, start, end(, name, *extra)]`` for a BED line (0-based half-open)."""
         if self.end is None:
-            raise RegionError(f"Region {self.chrom} has no end yet; "
-                              "resolve it against a genome first.")
+            raise RegionError(f"Region {self.chrom} has no end yet; resolve it against a genome first.")
         fields = [self.chrom, self.start, self.end]
         if self.name is not None or self.extra:
             fields += [self.name if self.name is not None else ".", *self.extra]
@@ -110,8 +113,7 @@ def parse_region(text):
     if not colon:
         return Region(cleaned, 0, None)
     if not chrom:
-        raise RegionError(f"Region '{original}' has no contig name before ':'. "
-                          f"Expected {EXPECTED}.")
+        raise RegionError(f"Region '{original}' has no contig name before ':'. Expected {EXPECTED}.")
     span = span.replace(",", "")
     first, dash, last = span.partition("-")
     start = _position(first, "start", original)
@@ -165,8 +167,7 @@ def parse_bed(text_or_path):
             raise RegionError(f"{where[0]}: start and end must be whole numbers 0 or more "
                               f"(0-based, end exclusive). {where[1]}")
         if int(end) <= int(start):
-            raise RegionError(f"{where[0]}: end ({end}) must be greater than start ({start}). "
-                              f"{where[1]}")
+            raise RegionError(f"{where[0]}: end ({end}) must be greater than start ({start}). {where[1]}")
         name = fields[3].strip() if len(fields) > 3 and fields[3].strip() not in ("", ".") else None
         regions.append(Region(chrom, int(start), int(end), name,
                               tuple(f.strip() for f in fields[4:])))
@@ -256,39 +257,46 @@ class Genome:
         fresh = all(p.is_file() and p.stat().st_mtime >= mtime
                     for p in ([fai, gzi] if bgzf else [fai]))
         fresh = fresh and (bgzf or _index_fits(fai, self.path.stat().st_size))
+        cached = not fresh and not os.access(self.path.parent, os.W_OK)
         try:
-            if not fresh and os.access(self.path.parent, os.W_OK):
-                for stale in (fai, gzi):
-                    stale.unlink(missing_ok=True)
-            elif not fresh:
+            if cached:
                 stat = self.path.stat()
                 key = hashlib.sha1(f"{self.path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
                                    .encode()).hexdigest()[:12]
-                fai, gzi = (cache_dir() / "fai" / f"{key}-{self.path.name}{ext}"
-                            for ext in (".fai", ".gzi"))
+                fai, gzi = (cache_dir() / "fai" / f"{key}-{self.path.name}{ext}" for ext in (".fai", ".gzi"))
                 fai.parent.mkdir(parents=True, exist_ok=True)
+            elif not fresh:
+                for stale in (fai, gzi):
+                    stale.unlink(missing_ok=True)
             self.index_path = fai
             self._fasta = pyfaidx.Fasta(str(self.path), indexname=str(fai),
                                         gzi_indexname=str(gzi), as_raw=True,
                                         sequence_always_upper=True)
-        except (pyfaidx.FastaIndexingError, ValueError, OSError) as error:
-            detail = str(error)
+        except (pyfaidx.FastaIndexingError, ValueError, OSError) as exc:
+            detail = str(exc)
             if detail.startswith("Duplicate key"):
                 detail = f"two sequences share the name {detail[14:]}; names must be unique"
-            raise GenomeFileError(f"Could not read or index the genome FASTA {self.path}: "
-                                  f"{detail}") from error
+            elif isinstance(exc, OSError) and cached:
+                detail = (f"its folder is read-only, and so is the index cache {fai.parent} "
+                          f"({exc.strerror or 'not writable'}). Set REGVIZ_CACHE to a writable folder.")
+            raise GenomeFileError(f"Could not read or index the genome FASTA {self.path}: {detail}") from exc
         self.contigs = {name: rec.rlen for name, rec in self._fasta.faidx.index.items()}
 
     def _unknown(self, chrom):
-        names = list(self.contigs)
-        bare = chrom[3:] if chrom.lower().startswith("chr") else chrom
-        aliases = {bare, "chr" + bare}
-        if bare.upper() in ("M", "MT"):
-            aliases |= {"M", "MT", "chrM", "chrMT"}
-        lower = {n.lower(): n for n in names}
-        hints = [lower[a.lower()] for a in sorted(aliases) if a.lower() in lower]
-        hints = hints or [lower[m] for m in
-                          difflib.get_close_matches(chrom.lower(), list(lower), n=3, cutoff=0.7)]
+        names, bare = list(self.contigs), _CHR.sub("", chrom)
+        lower, up = {n.lower(): n for n in names}, bare.upper()
+        if up in ("M", "MT", "MITO"):
+            aliases = [bare, "M", "MT", "Mito"]
+        elif up == "X" and any(_CHR.sub("", n).upper() == "Y" for n in names):
+            aliases = [bare]                  # X is a sex chromosome there, not chr10
+        else:                                 # chrIV <-> chr4 (yeast assemblies differ)
+            aliases = [bare, ROMAN.get(up), {v: k for k, v in ROMAN.items()}.get(bare)]
+        hints = [lower[a.lower()] for b in aliases if b for a in (b, "chr" + b)
+                 if a.lower() in lower]
+        # near names (typos) only with the same numbers: chrM -> chr9 would be noise
+        bares = {_CHR.sub("", n).lower(): n for n in names}
+        hints = hints or [bares[m] for m in difflib.get_close_matches(bare.lower(), bares, 3, 0.7)
+                          if re.findall(r"\d+", m) == re.findall(r"\d+", bare)]
         hint = f" Did you mean {' or '.join(map(repr, dict.fromkeys(hints)))}?" if hints else ""
         shown = ", ".join(names[:20]) + (f", ... ({len(names)} in all)" if len(names) > 20 else "")
         return RegionError(f"Contig '{chrom}' is not in {self.path.name}.{hint} Contigs: {shown}.")
@@ -309,8 +317,7 @@ class Genome:
             return region
         if clip and region.start < size:
             warnings.warn(f"Region {region.to_string()} runs past the end of {region.chrom} "
-                          f"({size:,} bp); clipped to "
-                          f"{region.chrom}:{region.start + 1:,}-{size:,}.",
+                          f"({size:,} bp); clipped to {region.chrom}:{region.start + 1:,}-{size:,}.",
                           RegvizWarning, stacklevel=3)
             return replace(region, end=size)
         raise RegionError(f"Region {region.to_string()} runs past the end of {region.chrom}, "
@@ -350,15 +357,13 @@ def tile(region, width=4000, stride=2000, contig_length=None):
     region = parse_region(region)
     for label, value in (("width", width), ("stride", stride)):
         if not isinstance(value, (int, np.integer)) or value <= 0:
-            raise RegionError(f"{label} must be a whole number of bases above 0; "
-                              f"got {value!r} instead.")
+            raise RegionError(f"{label} must be a whole number of bases above 0; got {value!r} instead.")
     if contig_length is not None and contig_length < width:
         raise RegionError(f"Contig {region.chrom} is {contig_length:,} bp, shorter than one "
                           f"{width:,} bp window.")
     end = region.end if region.end is not None else contig_length
     if end is None:
-        raise RegionError(f"Region {region.chrom} is a whole contig; "
-                          "pass contig_length to tile it.")
+        raise RegionError(f"Region {region.chrom} is a whole contig; pass contig_length to tile it.")
     if contig_length is not None and end > contig_length:
         raise RegionError(f"Region {region.to_string()} runs past the end of {region.chrom} "
                           f"({contig_length:,} bp).")
@@ -376,8 +381,7 @@ def tile(region, width=4000, stride=2000, contig_length=None):
 def write_fasta(records, path, line_width=60):
     """Write (name, seq) pairs, or objects with .name/.sequence, as FASTA; return the path."""
     if not isinstance(line_width, int) or line_width <= 0:
-        raise InputFormatError(f"line_width must be a whole number above 0; "
-                               f"got {line_width!r} instead.")
+        raise InputFormatError(f"line_width must be a whole number above 0; got {line_width!r} instead.")
     path = Path(path)
     with open(path, "w") as handle:
         for record in records:

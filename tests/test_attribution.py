@@ -105,6 +105,21 @@ def test_importance_tracks():
                                at_base - (G_.sum(0) - at_base) / 3, atol=1e-5)
 
 
+def test_saliency_importance_is_the_gradient_at_the_observed_base_by_default():
+    m = LinearConvSum()
+    X = random_x(3, 20, n_at=7)                      # one N (0.25 of each base) too
+    G_ = m.gradient()
+    S_ = A.attribute(m, X, "saliency")
+    at_base = (X * G_).sum(axis=1)
+    for hyp in (False, True):                        # saliency ignores the flag
+        np.testing.assert_allclose(A.importance(S_, X, "saliency", hypothetical=hyp),
+                                   at_base, atol=1e-5)
+    assert not np.allclose(at_base, np.broadcast_to(G_.sum(0), at_base.shape), atol=1e-3)
+    # input x gradient is zero off the observed base: the sum is that base's value
+    IxG = A.attribute(m, X, "input_x_gradient")
+    np.testing.assert_allclose(A.importance(IxG, X, "input_x_gradient"), at_base, atol=1e-5)
+
+
 def _scaled(model, seed=0):
     """Random weights with O(1) activations (default init gives ISM effects ~1e-4, which
     would make a < 1e-4 comparison meaningless), random batch-norm statistics."""

@@ -187,6 +187,51 @@ def test_unknown_contig_many_contigs_truncates_list(tmp_path):
         genome.fetch("Scaffold_3")
 
 
+def _unknown_message(tmp_path, names, chrom):
+    path = write_fasta([(n, "ACGT") for n in names], tmp_path / "g.fa")
+    with Genome(path) as genome, pytest.raises(RegionError) as info:
+        genome.fetch(f"{chrom}:1-2")
+    return str(info.value)
+
+
+def test_unknown_contig_roman_aliases_and_no_noise(tmp_path):
+    yeast = [f"chr{r}" for r in ("I II III IV V VI VII VIII IX X XI XII XIII XIV XV XVI".split())]
+    arabic = [f"chr{i}" for i in range(1, 17)]
+    # no mitochondrion in these files: chrM suggests nothing (not chrI/chrV, not chr9/chr8)
+    for names in (yeast, arabic):
+        assert "Did you mean" not in _unknown_message(tmp_path, names, "chrM")
+    assert "Did you mean 'chrIV'?" in _unknown_message(tmp_path, yeast, "chr4")
+    assert "Did you mean 'chrXVI'?" in _unknown_message(tmp_path, yeast, "16")
+    assert "Did you mean 'chr4'?" in _unknown_message(tmp_path, arabic, "chrIV")
+    assert "Did you mean 'chr10'?" in _unknown_message(tmp_path, arabic, "chrx")
+    assert "Did you mean 'chrM'?" in _unknown_message(tmp_path, yeast + ["chrM"], "MT")
+    assert "Did you mean 'Mito'?" in _unknown_message(tmp_path, ["I", "IV", "Mito"], "chrM")
+    # where a Y exists, X is the sex chromosome, not chr10
+    assert "Did you mean" not in _unknown_message(tmp_path, arabic + ["chrY"], "chrX")
+    # typos still get near names, but never a different number
+    assert "Did you mean 'scaffold_12'?" in _unknown_message(
+        tmp_path, ["scaffold_12", "scaffold_21"], "scafold_12")
+    assert "Did you mean" not in _unknown_message(tmp_path, ["scaffold_21"], "scaffold_12")
+
+
+def test_unwritable_index_cache_says_to_set_regviz_cache(tmp_path, monkeypatch, fasta):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the cache folder should be")   # fails as root too
+    monkeypatch.setenv("REGVIZ_CACHE", str(blocker))
+    monkeypatch.setattr(genome_module.os, "access", lambda path, mode: False)
+    with pytest.raises(GenomeFileError, match=r"genome\.fa: its folder is read-only, and so is "
+                       r"the index cache .*not_a_folder.*Set REGVIZ_CACHE to a writable folder\.$"):
+        Genome(fasta)
+    # the cache folder exists but pyfaidx cannot write the index into it
+
+    def unwritable(*args, **kwargs):
+        raise OSError("index.fai may not be writable. Please use Fasta(rebuild=False)")
+    monkeypatch.setenv("REGVIZ_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(genome_module.pyfaidx, "Fasta", unwritable)
+    with pytest.raises(GenomeFileError, match=r"cache .*fai \(not writable\)\. Set REGVIZ_CACHE"):
+        Genome(fasta)
+
+
 def test_past_contig_end_error_and_clip(fasta):
     with Genome(fasta) as genome:
         with pytest.raises(RegionError, match=r"^Region chr3R:81-100 runs past the end of chr3R, which is "

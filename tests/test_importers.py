@@ -21,7 +21,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from regviz import checkpoints, importers, models, sequence
-from regviz.errors import CheckpointError, ImportFormatError, ModelConfigError
+from regviz.errors import CheckpointError, ImportFormatError, ModelConfigError, SequenceError
 from regviz.importers import deepbind as db
 from regviz.importers import keras as kr
 from regviz.importers.reference import DOCUMENTED, ENCODE, ORIGINAL_TOOL, numpy_keras_forward
@@ -61,6 +61,53 @@ def test_deepbind_reverse_complement_and_tool_windowing():
     assert db.tool_scores(params, ["AC"], window_size=2)[0] == pytest.approx(4.5)
 
 
+def _fixed_length(model, length):
+    """The plain zoo DeepBind built for exactly ``length`` with ``model``'s weights."""
+    cfg = {**model.config.to_dict(), "input_length": length}
+    fixed = models.from_config("deepbind", cfg)
+    fixed.load_state_dict(model.state_dict())
+    return fixed.eval()
+
+
+def test_deepbind_import_reads_any_length():
+    params = db.parse_params(HAND_AVG.encode(), "hand.txt")
+    model = db.build_model(params, input_length=2)
+    assert model.input_length == 2                    # the nominal (card, app) length
+    # "A" padded to N A N by hand: max/avg 0.5/0.25 and 0.55/0.425 -> 3.2
+    assert db.model_scores(model, ["A", "AC"]).tolist() == pytest.approx([3.2, 5.7], abs=1e-5)
+    for text in (HAND_AVG, HAND_RC):
+        params = db.parse_params(text.encode(), "hand.txt")
+        model = db.build_model(params, 2)
+        seqs = sequence.random_sequences(6, 40, seed=3) + ["G", "TA", "ACGTNACG"]
+        seqs = [s[:n] for s, n in zip(seqs, (40, 1, 7, 23, 101, 3, 1, 2, 8))]
+        want = [_fixed_length(model, len(s))(torch.from_numpy(sequence.one_hot([s])))[0, 0]
+                .item() for s in seqs]
+        np.testing.assert_allclose(db.model_scores(model, seqs), want, atol=1e-5)
+        # the tool's score: whole inputs up to its window, the max over windows beyond
+        assert db.tool_scores(params, seqs[1:2]).tolist() == pytest.approx(want[1:2], abs=1e-5)
+    with pytest.raises(SequenceError, match=r"any length L >= 1; got \(1, 4, 0\)"):
+        model(torch.zeros(1, 4, 0))
+    with pytest.raises(SequenceError, match=r"shape \(n, 4, L\)"):
+        model(torch.zeros(1, 5, 10))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")          # captum's notes on its hooks
+def test_deepbind_any_length_keeps_deeplift_exact_off_the_built_length():
+    from captum.attr import DeepLift  # local: only this test calls captum directly
+    params = db.parse_params(HAND_AVG.encode(), "hand.txt")
+    model = db.build_model(params, 101)
+    x = torch.from_numpy(sequence.one_hot(sequence.random_sequences(3, 37, seed=1)))
+    zero = torch.zeros_like(x)
+    with models.deeplift_guards(model):
+        a = DeepLift(model).attribute(x, baselines=zero, target=0)
+    with torch.no_grad():
+        delta = model(x)[:, 0] - model(zero)[:, 0]
+    torch.testing.assert_close(a.sum(dim=(1, 2)), delta, atol=1e-4, rtol=1e-4)
+    fixed = _fixed_length(model, 37)
+    with models.deeplift_guards(fixed):
+        torch.testing.assert_close(a, DeepLift(fixed).attribute(x, baselines=zero, target=0))
+
+
 def test_deepbind_import_writes_a_loadable_checkpoint_with_source(tmp_path):
     path = tmp_path / "D12345.001.txt"
     path.write_text(HAND_RC)
@@ -77,6 +124,15 @@ def test_deepbind_import_writes_a_loadable_checkpoint_with_source(tmp_path):
     esc = checkpoints.escape
     assert f"**Imported from**: {esc('D12345.001.txt')} ({esc('DeepBind parameter file')}" in text
     assert checkpoints.escape("max of both strands") in text
+    assert "reads any length L >= 1" in card2.input.encoding
+    # the checkpoint reloads as the zoo model built for 5 bp; any_length frees it again
+    long = torch.from_numpy(sequence.one_hot(["ACGTTGCAAC", "AAAAAAAAAA"]))
+    with pytest.raises(SequenceError):
+        loaded(long)
+    with torch.no_grad():
+        torch.testing.assert_close(db.any_length(loaded)(long), model(long))
+    assert db.model_scores(loaded, ["ACGTTGCAAC", "A"]) == pytest.approx(
+        db.model_scores(model, ["ACGTTGCAAC", "A"]))
 
 
 # --------------------------------------------------------------------- DeepBind errors
@@ -688,6 +744,9 @@ def test_deepbind_documented_scores():
     for model_id, documented in DOCUMENTED.items():
         params = db.read_params(DATA / "deepbind" / "params" / f"{model_id}.txt")
         whole = [db.model_scores(db.build_model(params, len(s)), [s])[0] for s in seqs]
+        # one model built for 101 bp scores the 39- and 21-nt rows alike
+        np.testing.assert_allclose(db.model_scores(db.build_model(params), seqs), whole,
+                                   atol=1e-5, err_msg=model_id)
         if params.reverse_complement:      # the DNA models: every row, full-sequence scan
             np.testing.assert_allclose(whole, documented, atol=1e-4, err_msg=model_id)
         else:                              # RNA: rows within the window agree exactly

@@ -344,10 +344,12 @@ def importance(attributions: np.ndarray, X: np.ndarray, method: str = "",
                hypothetical: bool = False) -> np.ndarray:
     """Per-base importance track ``(n, L)`` from attributions ``(n, 4, L)``.
 
-    Actual contributions: the sum over the 4 base channels. Hypothetical contributions
-    and saliency-style gradients: the value at the observed base. ISM: minus the mean
-    effect of the substitutions at each position (positive = mutating the base lowers
-    the output, i.e. the base supports it).
+    ``method="saliency"`` (the gradient at every base, whatever ``hypothetical`` says)
+    and hypothetical contributions: the value at the observed base (for an N, the mean
+    over the bases). Actual contributions (every other method's default, input x
+    gradient included: zero off the observed base): the sum over the 4 base channels.
+    ISM: minus the mean effect of the substitutions at each position (positive =
+    mutating the base lowers the output, i.e. the base supports it).
     """
     A = np.asarray(attributions, dtype=np.float32)[:, :4]
     X = np.asarray(X, dtype=np.float32)[:, :4]
@@ -356,6 +358,6 @@ def importance(attributions: np.ndarray, X: np.ndarray, method: str = "",
     if method == "ism":
         n_alt = np.maximum((X != 1.0).sum(axis=1), 1)
         return -A.sum(axis=1) / n_alt
-    if hypothetical:
+    if hypothetical or method == "saliency":
         return (A * X).sum(axis=1)
     return A.sum(axis=1)

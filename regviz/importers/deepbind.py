@@ -22,6 +22,9 @@ Facts of the format, from the original tool's ``deepbind.cpp``:
   (`tool_scores` reproduces this; the imported model scores the whole input in
   one pass, which is the same for inputs up to the window size).
 
+The imported model (`regviz.importers.deepbind_model.AnyLengthDeepBind`) reads inputs
+of any length >= 1, whatever length it was built for, as the tool does.
+
 Parsing reads numbers only (``int``/``float`` of each field); nothing is executed.
 """
 
@@ -41,6 +44,7 @@ from regviz.limits import MAX_INPUT_LENGTH, MAX_PARAMETERS
 from regviz.models.citations import ALIPANAHI
 
 from .common import card_for, describe_bytes, read_source
+from .deepbind_model import any_length
 
 MAX_BYTES = 8 * 2**20
 #: lines of one file (the format has 12, plus comments)
@@ -255,16 +259,17 @@ def build_model(params: DeepBindParams, input_length: int = 101, rc_max: bool | 
     ----------
     params : DeepBindParams
     input_length : int
-        Length the model is built for (inputs are ``(n, 4, input_length)``); any
-        length >= 1 works because DeepBind pads with N's.
+        The model's nominal length (its card's, the app's); it reads inputs
+        ``(n, 4, L)`` of any length L >= 1, because DeepBind pads with N's.
     rc_max : bool, optional
         Score both strands and keep the larger (default: the file's
         ``reverse_complement``).
 
     Returns
     -------
-    regviz.models.deepbind.DeepBind
-        Output ``(n, 1)``: the DeepBind score of the whole input.
+    AnyLengthDeepBind
+        A `regviz.models.deepbind.DeepBind`; output ``(n, 1)``: the DeepBind score of
+        the whole input.
     """
     rc = params.reverse_complement if rc_max is None else bool(rc_max)
     if (isinstance(input_length, bool) or not isinstance(input_length, (int, np.integer))
@@ -276,6 +281,7 @@ def build_model(params: DeepBindParams, input_length: int = 101, rc_max: bool | 
                          n_filters=params.num_detectors, filter_width=params.detector_len,
                          avg_pool=params.has_avg_pooling, hidden=params.num_hidden,
                          pad_n=True, dropout=0.0, rc_max=rc)
+    model = any_length(model)
     t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
     with torch.no_grad():
         model.conv.weight.copy_(t(params.detectors))
@@ -325,14 +331,11 @@ def tool_scores(params: DeepBindParams, seqs, window_size: int = 0,
     strands = [seqs]
     if params.reverse_complement:
         strands.append([sequence.reverse_complement(s) for s in seqs])
-    built: dict[int, torch.nn.Module] = {}
+    model = build_model(params, 1, rc_max=False)        # reads any length
 
     def run(batch: list[str]) -> np.ndarray:
-        length = len(batch[0])
-        if length not in built:
-            built[length] = build_model(params, length, rc_max=False)
         with torch.no_grad():
-            return built[length](torch.from_numpy(sequence.one_hot(batch)))[:, 0].numpy()
+            return model(torch.from_numpy(sequence.one_hot(batch)))[:, 0].numpy()
 
     per_strand = []
     for strand in strands:
@@ -348,14 +351,23 @@ def tool_scores(params: DeepBindParams, seqs, window_size: int = 0,
 
 
 def model_scores(model, seqs, batch_size: int = 512) -> np.ndarray:
-    """Whole-input scores ``(n,)`` of an imported model on equal-length ``seqs``."""
+    """Whole-input scores ``(n,)`` of an imported model on ``seqs``, any lengths >= 1
+    (batched by length; a model from `regviz.checkpoints.load` is made length-free
+    with `any_length`)."""
     seqs = _encode(seqs)
-    out = []
+    model = any_length(model)
+    device = next(model.parameters()).device
+    out = np.zeros(len(seqs), np.float32)
+    by_length: dict[int, list[int]] = {}
+    for i, s in enumerate(seqs):
+        by_length.setdefault(len(s), []).append(i)
     with torch.no_grad():
-        for i in range(0, len(seqs), batch_size):
-            x = torch.from_numpy(sequence.one_hot(seqs[i:i + batch_size]))
-            out.append(model(x)[:, 0].numpy())
-    return np.concatenate(out) if out else np.zeros(0, np.float32)
+        for rows in by_length.values():
+            for k in range(0, len(rows), batch_size):
+                part = rows[k:k + batch_size]
+                x = torch.from_numpy(sequence.one_hot([seqs[i] for i in part])).to(device)
+                out[part] = model(x)[:, 0].float().cpu().numpy()
+    return out
 
 
 def database_info(path, model_id: str | None) -> dict:
@@ -389,8 +401,8 @@ def import_deepbind(source, folder, input_length: int = 101, label: str | None =
     folder : str or Path
         Where the checkpoint (model.safetensors + card.json) is written.
     input_length : int
-        Sequence length the checkpoint is built for (default 101, the ENCODE
-        ChIP-seq peak width DeepBind used).
+        The card's (and the app's) input length (default 101, the ENCODE ChIP-seq
+        peak width DeepBind used); the returned model reads any length >= 1.
     label : str, optional
         File name for messages and the card (default: the path's name).
     name : str, optional
@@ -427,6 +439,8 @@ def import_deepbind(source, folder, input_length: int = 101, label: str | None =
                     [task], read, source_block,
                     encoding=(f"one-hot (n, 4, L) float32, ACGT order ({kind}; RNA U is read "
                               f"as T), N = 0.25; the model pads {params.detector_len - 1} N's "
-                              f"on each end as DeepBind does"))
+                              f"on each end as DeepBind does, so it reads any length L >= 1 "
+                              f"(the app uses the {input_length} bp it was imported for; "
+                              f"regviz.importers.deepbind.model_scores scores any lengths)"))
     checkpoints.save(model, card, folder)
     return model, card
