@@ -78,6 +78,13 @@ def card_markdown(card: Card) -> str:
         if card.note:
             lines.append(f"**Note**: {e(card.note)}")
     lines.append(f"**Quality**: {card.headline()}.")
+    held = (card.metrics or {}).get("encode_test")
+    if held:
+        lines.append(f"**Held-out ENCODE test set** ({e(held.get('set'))}): AUROC "
+                     f"{_fmt(held.get('auroc'))}; the published DeepBind model "
+                     f"{e(held.get('published_model'))}: {_fmt(held.get('published_deepbind_auroc'))}"
+                     f"; best JASPAR PWM score ({e(held.get('pwm'))}) alone: "
+                     f"{_fmt(held.get('pwm_baseline_auroc'))}.")
     versions = card.versions or {}
     lines.append("**Made with**: " + ", ".join(f"{e(k)} {e(v)}" for k, v in versions.items())
                  + f"; created {e(card.created)}.")

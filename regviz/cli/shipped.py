@@ -3,6 +3,7 @@
     regviz-shipped                            # every recipe into checkpoints/
     regviz-shipped --only tf-binding_deepbind --out /tmp/ck
     regviz-shipped --list
+    regviz-shipped --real                     # the ENCODE DeepBind models (needs the data)
 
 The recipes are in `regviz.training.shipped`.
 """
@@ -14,6 +15,8 @@ import sys
 import time
 
 from regviz.checkpoints import SHIPPED_ROOT
+from regviz.checkpoints.folders import read_card
+from regviz.training import real
 from regviz.training.shipped import RECIPES, RECIPES_BY_NAME, get_recipe, regenerate
 
 
@@ -23,7 +26,13 @@ def main(argv=None) -> int:
     p.add_argument("--only", nargs="*", default=None, help="recipe names (default: all)")
     p.add_argument("--out", default=str(SHIPPED_ROOT), help="root folder (default: checkpoints/)")
     p.add_argument("--list", action="store_true", help="list recipes and exit")
+    p.add_argument("--real", action="store_true",
+                   help="the real-data models instead: one DeepBind per ENCODE factor "
+                        f"({', '.join(real.BY_NAME)}; --only picks factors), where the ENCODE "
+                        "sets are (../shared/data or REGVIZ_ENCODE_DATA)")
     args = p.parse_args(argv)
+    if args.real:
+        return _real(args.only or list(real.BY_NAME), args.out)
     if args.list:
         for r in RECIPES:
             print(f"{r.name:32s} {r.model:14s} {r.dataset:20s} n={r.n} epochs<={r.epochs}")
@@ -43,6 +52,27 @@ def main(argv=None) -> int:
                 if k in ("auroc_mean", "auprc_mean", "pearson_mean", "spearman_mean")}
         print(f"[{name}] done in {time.perf_counter() - start:.0f} s: test {head}", flush=True)
     print(f"all done in {time.perf_counter() - total:.0f} s")
+    return 0
+
+
+def _real(names, out) -> int:
+    unknown = [n for n in names if n not in real.BY_NAME]
+    if unknown:
+        print(f"unknown factor(s) {unknown}; choose from {', '.join(real.BY_NAME)}",
+              file=sys.stderr)
+        return 2
+    if real.data_root() is None:
+        print("The ENCODE sets are not here: set REGVIZ_ENCODE_DATA to the folder holding "
+              "encode_chip/ and deepbind/encode_test/.", file=sys.stderr)
+        return 2
+    for name in names:
+        factor = real.BY_NAME[name]
+        start = time.perf_counter()
+        for _ in real.train_real(factor, out):
+            pass
+        card = read_card(f"{out}/{factor.checkpoint}")
+        print(f"[{factor.checkpoint}] done in {time.perf_counter() - start:.0f} s: "
+              f"{dict(card.metrics)['encode_test']}", flush=True)
     return 0
 
 

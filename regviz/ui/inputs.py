@@ -11,6 +11,7 @@ import streamlit as st
 
 from regviz import data as user_data
 from regviz import genome, gradcam, limits, predict, sequence
+from regviz.training import real
 from regviz.ui import cache, state
 from regviz.ui.widgets import too_big, user_errors
 
@@ -201,11 +202,15 @@ def user_dataset_input(key: str):
 
 
 def model_examples(folder, model, n: int = 3) -> str:
-    """FASTA text of example sequences that fit the model: held-out test sequences of its
-    synthetic set when the card has one, else the built-in examples made to its length
+    """FASTA text of example sequences that fit the model: the checkpoint's own
+    ``examples.fa`` (real-data models), held-out test sequences of its synthetic set
+    when the card has one, else the built-in examples made to its length
     (`regviz.predict.fit_examples`). Empty for models that read more than DNA."""
     if getattr(model, "in_channels", 4) != 4 or getattr(model, "input_length", None) is None:
         return ""
+    shipped = real.example_fasta(folder)           # real-data models ship a few peaks
+    if shipped:
+        return shipped
     dataset = cache.card_dataset(str(folder), cache.checkpoint_stamp(folder))
     if dataset is not None:
         test = list(dataset.splits.get("test", []))[:n]

@@ -1,0 +1,89 @@
+"""The shipped real-data models: DeepBind per ENCODE factor (regviz-shipped --real).
+
+Their cards and example peaks are part of the repository; the checks against the ENCODE
+sets themselves skip where ../shared is absent.
+"""
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from regviz import checkpoints, discovery, filters, motifs, predict
+from regviz.sequence import one_hot, parse_sequences
+from regviz.training import real
+from support import SHARED_DATA, shipped_checkpoint
+
+FACTORS = [f.name for f in real.FACTORS]
+
+
+def _load(name):
+    return checkpoints.load(shipped_checkpoint(real.BY_NAME[name].checkpoint))
+
+
+@pytest.mark.parametrize("name", FACTORS)
+def test_card_gives_the_held_out_auroc_beside_the_published_model_and_the_pwm(name):
+    model, card = _load(name)
+    held = dict(card.metrics)["encode_test"]
+    factor = real.BY_NAME[name]
+    assert held["published_deepbind_auroc"] == factor.published_auroc
+    assert held["auroc"] >= factor.published_auroc - 0.05, held
+    assert held["auroc"] > held["pwm_baseline_auroc"] - 0.01, held
+    text = checkpoints.card_markdown(card).replace("\\", "")     # unescaped
+    assert "Held-out ENCODE test set" in text and factor.deepbind_id in text
+    assert "DeepBind (Alipanahi" in (card.dataset.source or "")
+
+
+@pytest.mark.parametrize("name", FACTORS)
+def test_shipped_example_peaks_score_above_their_shuffles(name):
+    model, card = _load(name)
+    folder = shipped_checkpoint(real.BY_NAME[name].checkpoint)
+    records = parse_sequences(real.example_fasta(folder))
+    assert len(records) == 6 and all(len(r.sequence) == card.input_length for r in records)
+    score = predict.predict(model, one_hot([r.sequence for r in records]))[:, 0]
+    peaks = ["peak" in r.description for r in records]
+    assert score[peaks].mean() > score[~np.array(peaks)].mean()
+
+
+needs_encode = pytest.mark.skipif(not (SHARED_DATA / "encode_chip").is_dir(),
+                                  reason=f"the ENCODE sets ({SHARED_DATA}) are only present "
+                                         "in the regviz workplace")
+
+
+@needs_encode
+@pytest.mark.parametrize("name", FACTORS)
+def test_the_card_auroc_is_the_b_set_auroc(name):
+    model, card = _load(name)
+    test = real.test_set(real.BY_NAME[name], SHARED_DATA)
+    raw = predict.predict(model, one_hot(test["seq"].tolist()))[:, 0]
+    assert roc_auc_score(test["Bound"], raw) == pytest.approx(
+        dict(card.metrics)["encode_test"]["auroc"], abs=1e-4)
+
+
+def _family(ids, family):
+    return any(family in (motifs.jaspar(t).tf_family or "") for t in ids if isinstance(t, str))
+
+
+@needs_encode
+@pytest.mark.parametrize("name", FACTORS)
+def test_filters_and_motifs_find_the_factor(name):
+    """Filters (top-100 rule) and Motifs (TF-MoDISco) on the held-out peaks find the
+    factor's JASPAR family: ETS for ELK1/GABPA, forkhead, REST, E-box (bHLH-ZIP)."""
+    factor = real.BY_NAME[name]
+    model, card = _load(name)
+    test = real.test_set(factor, SHARED_DATA)
+    X = one_hot(test.loc[test["Bound"] == 1, "seq"].tolist())
+    table = filters.match_filters(filters.filter_pwms(model, X, rule="top_n"))
+    called = table[table["significant"] & (table["rank"] <= 5)]
+    assert _family(called["target_id"], factor.family), called
+    d = discovery.discover_motifs(model, X, output_names=card.task_names)
+    top = d.matches[(d.matches["query"] == 0) & d.matches["significant"]]
+    assert d.patterns[0].sign == 1 and _family(top["target_id"], factor.family), d.table
+
+
+def test_regenerating_without_the_data_says_where_to_put_it(monkeypatch, tmp_path):
+    from regviz.cli import shipped
+    monkeypatch.setenv("REGVIZ_ENCODE_DATA", str(tmp_path / "nowhere"))
+    assert shipped.main(["--real", "--out", str(tmp_path)]) == 2
+    assert shipped.main(["--real", "--only", "NOPE", "--out", str(tmp_path)]) == 2
+
+
