@@ -105,6 +105,9 @@ def summary_markdown(res: dict, database: str) -> str:
         missed = ", ".join(rec.loc[~rec["recovered"], "name"]) or "none"
         line += (f" Planted motifs recovered: **{s['n_recovered']} of {s['n_planted']}** "
                  f"({found}; not recovered: {missed}).")
+    if len(res.get("sequences") or ()) < 200:
+        line += (f"\n\nOnly {len(res['sequences'])} sequences: too few windows to build "
+                 "reliable PWMs. Paste or upload hundreds (e.g. a FASTA of peaks).")
     c = res.get("control")
     if c is not None:
         names = ", ".join(dict.fromkeys(c["called"]["target_name"].astype(str))) if len(
