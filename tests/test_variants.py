@@ -30,6 +30,17 @@ VCF = ("##fileformat=VCFv4.2\n##contig=<ID=c1,length=100>\n"
        "c1\t12\trs3\tGA\tG\t.\t.\t.\n")
 
 
+def test_hostile_pasted_lines_parse_in_linear_time():
+    import time
+    start = time.perf_counter()
+    found, problems = variants.parse_variant_list(
+        "c:1 A>G x" + " " * 200_000 + "y\n" + "c:2 A>G " + "\t " * 100_000 + "\n"
+        + "c:" + "1" * 500_000 + " A>G\n")
+    assert time.perf_counter() - start < 1.0
+    assert len(problems) == 2 and "expected" in problems["reason"].iloc[0]
+    assert [v.pos for v in found] == [2]
+
+
 def test_a_vcf_is_read_plain_and_bgzipped_with_multiallelic_records_split(tmp_path):
     import cyvcf2
     plain = tmp_path / "v.vcf"

@@ -20,8 +20,10 @@ import pandas as pd
 from regviz import limits
 from regviz.errors import InputFormatError
 
-_LINE = re.compile(r"^\s*(?P<chrom>[^\s:]+):(?P<pos>[\d,_]+)\s+(?P<ref>[A-Za-z]+)\s*>\s*"
-                   r"(?P<alt>\S+)(?:\s+(?P<name>\S.*?))?\s*$")
+# linear-time: no nested or lazy quantifiers that could backtrack on a hostile paste
+_LINE = re.compile(r"(?P<chrom>[^\s:]+):(?P<pos>[\d,_]+)\s+(?P<ref>[A-Za-z]+)\s*>\s*"
+                   r"(?P<alt>\S+)(?:\s+(?P<name>.*))?")
+MAX_LINE = 1000     # characters of one pasted variant line
 _BASES = re.compile(r"^[ACGT]+$")
 PROBLEM_COLUMNS = ["variant", "reason"]
 
@@ -77,14 +79,14 @@ def parse_variant_list(text: str) -> tuple[list[Variant], pd.DataFrame]:
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
-        m = _LINE.match(line)
+        m = _LINE.fullmatch(line) if len(line) <= MAX_LINE else None
         if m is None:
             problems.append((line[:80], f"line {lineno}: expected 'contig:position REF>ALT', "
                                         "e.g. 'chr2L:10,523 A>G'"))
             continue
         pos = int(m["pos"].replace(",", "").replace("_", ""))
         ref, alt = m["ref"].upper(), m["alt"].upper()
-        v = Variant(m["chrom"], pos, ref, alt, (m["name"] or ".")[:100])
+        v = Variant(m["chrom"], pos, ref, alt, (m["name"] or ".").strip()[:100] or ".")
         why = "position must be 1 or more (1-based)" if pos < 1 else allele_problem(ref, alt)
         if why:
             problems.append((v.label, why))
