@@ -27,6 +27,12 @@ def demo_input():
     return found, problems, str(demo_genome_path())
 
 
+@st.cache_data(max_entries=4, show_spinner="Reading the VCF...")
+def _read_vcf(data: bytes):
+    """`regviz.variants.read_vcf` of uploaded bytes, read once (not on every rerun)."""
+    return variants.read_vcf(data)
+
+
 def vcf_input(key: str):
     """A VCF upload and a genome FASTA; None until both are usable."""
     upload = st.file_uploader("VCF (plain or bgzipped)", type=["vcf", "gz", "bgz"],
@@ -37,7 +43,7 @@ def vcf_input(key: str):
             st.info("Upload a VCF to continue.")
         return None
     with user_errors(upload.name) as ok:
-        found, problems = variants.read_vcf(upload.getvalue())
+        found, problems = _read_vcf(upload.getvalue())
     return (found, problems, str(path)) if ok["ok"] else None
 
 
@@ -136,8 +142,7 @@ def close_up(folder, row: pd.Series, where, database: str) -> dict:
     """One variant's REF and ALT windows: input x gradient tracks, their difference (same-
     length alleles), and JASPAR motifs within 30 bp that the ALT breaks or creates."""
     v = variants.Variant(row["chrom"], int(row["pos"]), row["ref"], row["alt"])
-    key = (str(folder), cache.checkpoint_stamp(folder), v, str(where)[:200], database,
-           row["output"])
+    key = (*_key(folder, [v], where, False, 0), database, row["output"])
 
     def compute():
         with cache.using_model(folder) as (model, card):
