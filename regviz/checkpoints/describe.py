@@ -78,6 +78,15 @@ def card_markdown(card: Card) -> str:
         if card.note:
             lines.append(f"**Note**: {e(card.note)}")
     lines.append(f"**Quality**: {card.headline()}.")
+    base = (card.metrics or {}).get("baselines")
+    if base:
+        rows = []
+        for task, kmer, pwm in list(zip(card.task_names, base.get("kmer", ()),
+                                        base.get("pwm", ())))[:6]:
+            rows.append(f"{e(task)}: {base.get('k')}-mer {_fmt(kmer)}, best PWM "
+                        f"{e(pwm.get('motif'))} {_fmt(pwm.get('score'))}")
+        lines.append(f"**Baselines on the same test split** ({e(base.get('metric'))}): "
+                     + "; ".join(rows) + ".")
     held = (card.metrics or {}).get("encode_test")
     if held:
         lines.append(f"**Held-out ENCODE test set** ({e(held.get('set'))}): AUROC "

@@ -139,6 +139,9 @@ def parser() -> argparse.ArgumentParser:
     files.add_argument("--val-chroms", type=_contigs, default=None, metavar="C1,C2",
                        help="validation contigs of --split chrom (default: a random 10%% "
                             "of the other contigs' sequences)")
+    p.add_argument("--no-baselines", action="store_true",
+                   help="skip the card's baselines on the test split (k-mer model, best "
+                        "JASPAR PWM; a few seconds)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     p.add_argument("--out", default=None,
@@ -170,7 +173,7 @@ def main(argv=None) -> int:
         spec = JobSpec(model=args.model, dataset=args.dataset if data is None else data,
                        preset=args.preset, overrides=dict(args.overrides), n=args.n,
                        dataset_seed=args.data_seed, noise=not args.no_noise, config=config,
-                       out=args.out)
+                       out=args.out, baselines=not args.no_baselines)
         final = None
         for rep in run_job(spec):
             if rep.phase in ("prepare", "start"):

@@ -25,8 +25,9 @@ from regviz import checkpoints, devices, models, simulate
 from regviz.data.dataset import Dataset
 from regviz.data.files import load_dataset
 from regviz.data.prepare import require_both_classes
+from regviz.checkpoints.fields import thaw
 from regviz.errors import DataFormatError, RegvizError
-from regviz.training import metrics
+from regviz.training import baselines, metrics
 from regviz.training.loop import (ProgressReport, TrainConfig, TrainConfigError, TrainingFailed,
                                  train)
 
@@ -81,6 +82,7 @@ class JobSpec:
     out: str | Path | None = None
     name: str | None = None
     owner: str | None = None
+    baselines: bool = True
 
     @property
     def dataset_name(self) -> str:
@@ -238,6 +240,10 @@ def run_job(spec: JobSpec, stop: threading.Event | None = None, root=None):
             duration_s=report.elapsed, test_metrics=report.test_metrics,
             valid_metrics=report.best_metrics, recipe=recipe, name=folder.name)
         card = card if recipe else card.with_dataset(**_how_split(dataset))
+        if spec.baselines and not (stop is not None and stop.is_set()):
+            found = baselines.baselines(dataset)      # what the model must beat: 2-20 s
+            if found:
+                card = card.replace(metrics={**thaw(card.metrics), "baselines": found})
         _save_or_rescue(model, card, folder)
         yield dataclasses.replace(report, checkpoint=str(folder),
                                   message=f"{report.message} Saved to {folder}.")
