@@ -138,3 +138,21 @@ def test_real_positives_only_encode_peaks_train_with_shuffled_negatives(tmp_path
                  "--threads", "1", "--shuffled-negatives", "1", "--out", str(out)]) == 0  # ~2 s
     card = checkpoints.read_card(out)
     assert card.dataset.n == 2 * 6066 and card.test_metrics["auroc_mean"] > 0.8  # measured 0.87
+
+
+def test_data_files_train_on_both_strands_by_default(peaks, tmp_path):
+    """Issue 24: DeepBind on real peaks scores both strands (rc_max) and augments with
+    reverse complements unless told otherwise; synthetic sets keep their defaults."""
+    out = tmp_path / "m"
+    assert main(["deepbind", str(peaks), *FAST, "--shuffled-negatives", "1",
+                 "--out", str(out)]) == 0
+    card = checkpoints.read_card(out)
+    assert card.config["rc_max"] is True and card.training["rc_augment"] is True
+    assert main(["deepbind", str(peaks), *FAST, "--shuffled-negatives", "1", "--set",
+                 "rc_max=false", "--no-rc-augment", "--out", str(tmp_path / "f")]) == 0
+    card = checkpoints.read_card(tmp_path / "f")
+    assert card.config["rc_max"] is False and card.training["rc_augment"] is False
+    assert main(["deepbind", "tf-binding", "--n", "200", *FAST, "--out",
+                 str(tmp_path / "s")]) == 0
+    card = checkpoints.read_card(tmp_path / "s")
+    assert card.config["rc_max"] is False and card.training["rc_augment"] is False

@@ -316,6 +316,8 @@ def test_every_default_builds_and_unmeasured_pairs_get_generic_settings():
     assert defaults_for("deepstarr", "chromatin-multitask").task_balance == 2.0
     mine = defaults_for("basset", None)                         # the user's own data
     assert mine.dataset is None and not mine.measured and mine.lr == 2e-3
+    assert defaults_for("deepbind", None).overrides["rc_max"] is True   # both strands
+    assert "rc_max" not in defaults_for("deepbind", "tf-binding").overrides
     jobs.preflight(jobs.JobSpec("basset", make_dataset("chromatin-multitask", 10, 0),
                                 overrides=dict(mine.overrides)))
     for d in (generic, defaults_for("lstm", "tf-binding")):

@@ -30,6 +30,7 @@ from regviz import models, simulate
 from regviz.data import DEFAULT_TEST_CHROMS, add_shuffled_negatives, load_dataset, split_by_chrom
 from regviz.errors import DataFormatError, RegvizError
 from regviz.training import JobSpec, TrainConfig, TrainingFailed, run_job
+from regviz.training.defaults import STRAND_AWARE
 
 
 def _epilog() -> str:
@@ -112,7 +113,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--lr-plateau", type=int, default=0,
                    help="halve the learning rate after this many epochs without validation "
                         "improvement (0: constant rate)")
-    p.add_argument("--rc-augment", action="store_true", help="reverse-complement augmentation")
+    p.add_argument("--rc-augment", action=argparse.BooleanOptionalAction, default=None,
+                   help="reverse-complement augmentation (default: on for data files, where "
+                        "a site may sit on either strand; off for synthetic sets)")
     p.add_argument("--task-balance", type=float, default=0.0,
                    help="several tasks: weight each task's loss by (its loss / mean loss) ** "
                         "this, so tasks still at chance pull harder (0: plain mean; try 2)")
@@ -163,15 +166,19 @@ def main(argv=None) -> int:
 
     bar = None
     try:
+        data = file_dataset(args)
+        rc_augment = args.rc_augment if args.rc_augment is not None else data is not None
         config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                              weight_decay=args.weight_decay, patience=args.patience or None,
-                             lr_plateau=args.lr_plateau or None, rc_augment=args.rc_augment,
+                             lr_plateau=args.lr_plateau or None, rc_augment=rc_augment,
                              task_balance=args.task_balance, seed=args.seed,
                              device=args.device, max_steps=args.max_steps,
                              num_threads=args.threads)
-        data = file_dataset(args)
+        overrides = dict(args.overrides)
+        if data is not None:        # DNA binding on real data: both strands, as DeepBind
+            overrides = {**STRAND_AWARE.get(args.model, {}), **overrides}
         spec = JobSpec(model=args.model, dataset=args.dataset if data is None else data,
-                       preset=args.preset, overrides=dict(args.overrides), n=args.n,
+                       preset=args.preset, overrides=overrides, n=args.n,
                        dataset_seed=args.data_seed, noise=not args.no_noise, config=config,
                        out=args.out, baselines=not args.no_baselines)
         final = None
