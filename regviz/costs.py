@@ -122,7 +122,7 @@ def filters_seconds(speed: Speed, n_sequences: int, n_filters: int,
     return n_sequences * speed.forward + tomtom + influence
 
 
-DISCOVERY_PASSES = {"deeplift_shap": ("deeplift_shap", {"n_references": 3}),
+DISCOVERY_PASSES = {"deeplift_shap": ("deeplift_shap", {}),
                     "gradient": ("saliency", {}), "ism": ("ism", {})}
 
 
@@ -132,6 +132,8 @@ def discovery_seconds(speed: Speed, method: str, n_sequences: int, n_outputs: in
     positions; clustering is bounded by the 1,000-seqlet cap: about 30 s per output for
     2,000 x 249 bp on 2 cores) and the JASPAR matching (a few seconds)."""
     name, settings = DISCOVERY_PASSES[method]
+    if name == "deeplift_shap":                # discover_motifs' default number of shuffles
+        settings = {"n_references": max(3, min(10, 6000 // max(n_sequences, 1)))}
     positions = n_sequences * speed.length
     modisco = 6.0 + 4.5e-5 * min(positions, 600_000) + 3e-6 * positions
     per_output = attribution_seconds(speed, name, n_sequences, settings) + modisco

@@ -69,7 +69,7 @@ def check_model(model) -> None:
 
 def discover_motifs(model, X: np.ndarray, outputs=None, output_names=None, method=None,
                     database: str = "JASPAR2024 CORE vertebrates", planted=None,
-                    relevant=None, annotations=None, n_references: int = 3,
+                    relevant=None, annotations=None, n_references: int | None = None,
                     control: bool = False,
                     seed: int = 0, progress=None, model_lock=None,
                     **modisco_options) -> Discovery:
@@ -81,6 +81,10 @@ def discover_motifs(model, X: np.ndarray, outputs=None, output_names=None, metho
         all tasks; default: each output); output_names : their names (default
         "output<i>"); pattern names get "<name>/" in front with several.
     method : `regviz.discovery.METHODS` key (default `default_method(model)`).
+    n_references : DeepLIFT-SHAP's shuffles per sequence (default: about 6,000 sequence-
+        references in all, 3 to 10: 3 for 2,000 sequences, 10 for 600 or fewer; with 3 on
+        500 ENCODE GABPA peaks the contributions were too noisy to cluster, with 10 the
+        top pattern matched ELF4 at q 2e-10).
     database : JASPAR collection label; planted / relevant : a synthetic set's
         planted motifs and the names the labels depend on (for `recovery`);
         annotations : the planted sites of ``X`` (seq_index, start, end, motif_name), for
@@ -107,6 +111,7 @@ def discover_motifs(model, X: np.ndarray, outputs=None, output_names=None, metho
     names = {o: n for o, n in enumerate(output_names or [f"output{o}" for o in range(n_out)])}
     names[SUM] = "all outputs"
     method = method or default_method(model)
+    n_references = n_references or max(3, min(10, 6000 // max(len(X), 1)))
     step = 1.0 / (2 * len(outputs) + 1)
     say = progress or (lambda f, m: None)
     patterns, raw, cuts, seconds = [], {}, {}, {"contributions": 0.0, "modisco": 0.0}
