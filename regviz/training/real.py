@@ -22,6 +22,7 @@ from regviz import checkpoints, motifs, predict
 from regviz.data import add_shuffled_negatives, load_dataset
 from regviz.errors import DataFormatError
 from regviz.sequence import one_hot
+from regviz.training.baselines import best_pwm_scores
 from regviz.training.jobs import JobSpec, run_job
 from regviz.training.loop import TrainConfig
 
@@ -87,8 +88,8 @@ def test_set(factor: RealFactor, root: Path) -> pd.DataFrame:
 
 def pwm_baseline(factor: RealFactor, seqs, labels) -> float:
     """AUROC of the best JASPAR PWM score (both strands) of the factor's own matrix."""
-    scores = motifs.pssm_scan(seqs, motifs.jaspar(factor.jaspar)).reshape(len(seqs), -1)
-    return float(roc_auc_score(labels, scores.max(axis=1)))
+    best = best_pwm_scores(one_hot(list(seqs)), [motifs.jaspar(factor.jaspar)])[:, 0]
+    return float(roc_auc_score(labels, best))
 
 
 def train_real(factor: RealFactor, out_root, root: Path | None = None, seed: int = 0):
