@@ -33,6 +33,7 @@ from regviz.checkpoints.card import (ACTIVATION, ENCODING, HOW_TO_READ,
                                      PlantedMotif, Tasks)
 from regviz.checkpoints.fields import freeze, thaw
 from regviz.checkpoints.folders import CARD, PICKLE_SUFFIXES, WEIGHTS, read_card
+from regviz.models.deepbind import any_length
 from regviz.errors import CheckpointError, RegvizError
 
 
@@ -249,7 +250,8 @@ def load(folder, device="cpu"):
 
     Returns
     -------
-    (model, card) : (RegvizModel in eval mode, Card)
+    (model, card) : (RegvizModel in eval mode, Card); an imported DeepBind comes back
+    reading any length (`reads_any_length`).
 
     Raises
     ------
@@ -277,7 +279,19 @@ def load(folder, device="cpu"):
     _check_finite(weights, folder)
     model = models.from_config(name, cfg)
     model.load_state_dict(weights, strict=True)
+    if reads_any_length(card):
+        model = any_length(model)
     return model.to(device).eval(), card
+
+
+def reads_any_length(card: Card) -> bool:
+    """True for an imported DeepBind model (its card's ``source`` says ``any_length``, or,
+    written before that key, names a DeepBind parameter file) that pads with N's: it
+    reads any length >= 1, as the DeepBind tool does. Models trained here keep theirs."""
+    source = card.source or {}
+    imported = source.get("any_length") is True or str(source.get("format", "")).startswith(
+        "DeepBind parameter file")
+    return card.registry_name == "deepbind" and imported and card.config.get("pad_n") is True
 
 
 def stage(target, write):

@@ -22,8 +22,9 @@ Facts of the format, from the original tool's ``deepbind.cpp``:
   (`tool_scores` reproduces this; the imported model scores the whole input in
   one pass, which is the same for inputs up to the window size).
 
-The imported model (`regviz.importers.deepbind_model.AnyLengthDeepBind`) reads inputs
-of any length >= 1, whatever length it was built for, as the tool does.
+The imported model (`regviz.models.deepbind.AnyLengthDeepBind`) reads inputs of any
+length >= 1, whatever length it was built for, as the tool does; its card's ``source``
+says so (``any_length: true``), so `regviz.checkpoints.load` gives it back length-free.
 
 Parsing reads numbers only (``int``/``float`` of each field); nothing is executed.
 """
@@ -42,9 +43,9 @@ from regviz import checkpoints, models, sequence
 from regviz.errors import ImportFormatError, ModelConfigError
 from regviz.limits import MAX_INPUT_LENGTH, MAX_PARAMETERS
 from regviz.models.citations import ALIPANAHI
+from regviz.models.deepbind import any_length
 
 from .common import card_for, describe_bytes, read_source
-from .deepbind_model import any_length
 
 MAX_BYTES = 8 * 2**20
 #: lines of one file (the format has 12, plus comments)
@@ -352,8 +353,8 @@ def tool_scores(params: DeepBindParams, seqs, window_size: int = 0,
 
 def model_scores(model, seqs, batch_size: int = 512) -> np.ndarray:
     """Whole-input scores ``(n,)`` of an imported model on ``seqs``, any lengths >= 1
-    (batched by length; a model from `regviz.checkpoints.load` is made length-free
-    with `any_length`)."""
+    (batched by length; a DeepBind that pads with N's but was built for one length,
+    e.g. a trained one, is made length-free with `any_length`)."""
     seqs = _encode(seqs)
     model = any_length(model)
     device = next(model.parameters()).device
@@ -433,7 +434,7 @@ def import_deepbind(source, folder, input_length: int = 101, label: str | None =
                                   "Experiment Details", "Cite") if k in info}
     source_block = {"file": params.label, "format": FORMAT, "citation": str(ALIPANAHI),
                     "model_id": params.model_id, "sha256": params.sha256,
-                    "database": extra or None}
+                    "database": extra or None, "any_length": True}
     card = card_for(model, name or "_".join(p for p in ("deepbind", params.model_id, protein)
                                             if p),
                     [task], read, source_block,

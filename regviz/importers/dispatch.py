@@ -48,8 +48,8 @@ def import_file(source, folder, label: str | None = None, input_length: int = 10
 
     Returns
     -------
-    (model, card), as `regviz.checkpoints.load` gives them back (a DeepBind model made
-    length-free with `regviz.importers.deepbind.any_length`).
+    (model, card), as `regviz.checkpoints.load` gives them back (a DeepBind model reads
+    any length, `regviz.checkpoints.store.reads_any_length`).
     """
     data, label = read_source(source, label, max_bytes)
     kind = detect_format(data, label)
@@ -65,5 +65,4 @@ def import_file(source, folder, label: str | None = None, input_length: int = 10
 
         def write(tmp):
             keras.import_keras(src, tmp, config_json=config_json, label=label)
-    model, card = stage(folder, write)
-    return (deepbind.any_length(model) if kind == "deepbind" else model), card
+    return stage(folder, write)

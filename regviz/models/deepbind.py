@@ -20,6 +20,11 @@ therefore runs once, on the forward strand: hooks, filter views and Grad-CAM on
 DeepBind's parameter files store the per-detector *added* constant (called
 ``thresholds`` there, usually negative), so an imported model's conv bias is that
 value as stored (`regviz.importers.deepbind`).
+
+`AnyLengthDeepBind` (from `any_length`) is the same model with its global pools sized
+for each input, so a model that pads with N's reads any length >= 1, as the DeepBind
+tool does: imported models are, also when `regviz.checkpoints.load` reads them back.
+Models trained in regviz keep the length they were trained for.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from typing import ClassVar
 
 import torch
 from torch import nn
+
+from regviz.errors import ModelConfigError, SequenceError
 
 from .base import ModelConfig, RegvizModel, Stage, check_bool, check_float, check_int, conv_stage
 from .layers import FlattenFeatures
@@ -169,3 +176,51 @@ class DeepBind(RegvizModel):
         if self.hidden is not None:
             x = hidden_act(self.hidden(x))
         return self.out(x)
+
+
+class AnyLengthDeepBind(DeepBind):
+    """A `DeepBind` with ``pad_n`` that reads ``(n, 4, L)`` for any L >= 1.
+
+    ``input_length`` stays the length it was built for: what the app, the example
+    sequences and the attribution checks use. Each forward call resizes the global
+    pools (plain ``MaxPool1d``/``AvgPool1d`` modules, so DeepLIFT keeps its max-pool
+    rule); one model should not run two different lengths in two threads at once.
+    Same modules, weights and state dict as `DeepBind` (it saves as ``deepbind``).
+    """
+
+    def __init__(self, config: DeepBindConfig) -> None:
+        if not config.pad_n:
+            raise ModelConfigError("deepbind: only models that pad with N's (pad_n=True, as "
+                                   "DeepBind does) can read inputs of any length.")
+        super().__init__(config)
+
+    def check_input(self, x: torch.Tensor) -> None:
+        """Raise SequenceError unless ``x`` is (n, 4, L) with L >= 1."""
+        if x.dim() != 3 or x.shape[1] != 4 or x.shape[2] < 1:
+            raise SequenceError(f"deepbind (imported) reads one-hot inputs of shape (n, 4, L) "
+                                f"with any length L >= 1; got {tuple(x.shape)}.")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.check_input(x)
+        positions = x.shape[2] + self.config.filter_width - 1   # detector map after padding
+        for name in ("max_pool", "avg_pool", "rc_max_pool", "rc_avg_pool"):
+            pool = getattr(self, name, None)
+            if pool is not None:
+                pool.kernel_size = pool.stride = positions
+        return super().forward(x)
+
+
+def any_length(model: DeepBind) -> AnyLengthDeepBind:
+    """A length-free copy of a DeepBind model that pads with N's, same weights, in the
+    same mode and on the same device (the model itself when it already is one)."""
+    if not isinstance(model, DeepBind):
+        raise ModelConfigError(f"any_length takes a deepbind model. Got "
+                               f"{getattr(model, 'registry_name', type(model).__name__)}.")
+    if isinstance(model, AnyLengthDeepBind):
+        return model
+    out = AnyLengthDeepBind(model.config)
+    out.load_state_dict(model.state_dict())
+    param = next(model.parameters(), None)
+    if param is not None:
+        out = out.to(param.device)
+    return out.train(model.training)
