@@ -87,3 +87,38 @@ def test_regenerating_without_the_data_says_where_to_put_it(monkeypatch, tmp_pat
     assert shipped.main(["--real", "--only", "NOPE", "--out", str(tmp_path)]) == 2
 
 
+
+
+# the five-factor DeepSEA-style multi-task model (regviz-shipped --real --only 5TF)
+
+def test_five_factor_card_gives_each_output_beside_the_published_and_single_models():
+    from regviz.training import real_multitask
+    model, card = checkpoints.load(shipped_checkpoint(real_multitask.CHECKPOINT))
+    assert list(card.task_names) == FACTORS and card.registry_name == "deepsea"
+    by_factor = dict(card.metrics)["encode_test_by_factor"]
+    for name in FACTORS:
+        held = by_factor[name]
+        assert held["auroc"] >= real.BY_NAME[name].published_auroc - 0.05, (name, held)
+        assert held["auroc"] > held["pwm_baseline_auroc"], (name, held)
+        assert held["single_factor_deepbind_auroc"] is not None
+    text = checkpoints.card_markdown(card).replace("\\", "")
+    assert "Held-out ENCODE test sets" in text and "against the other factors" in text
+    records = parse_sequences(real.example_fasta(shipped_checkpoint(real_multitask.CHECKPOINT)))
+    assert len(records) == 12
+    score = predict.predict(model, one_hot([r.sequence for r in records]))
+    for t, name in enumerate(FACTORS):          # each factor's own peaks score highest on
+        own = [k for k, r in enumerate(records) if r.description.startswith(f"({name} ")
+               and "peak" in r.description]     # its output, above the shuffles
+        shuffles = [k for k, r in enumerate(records) if "shuffle" in r.description]
+        assert score[own, t].mean() > score[shuffles, t].max(), name
+
+
+@needs_encode
+def test_five_factor_card_aurocs_are_the_b_set_aurocs():
+    from regviz.training import real_multitask
+    model, card = checkpoints.load(shipped_checkpoint(real_multitask.CHECKPOINT))
+    found = real_multitask.b_set_scores(model, SHARED_DATA)
+    for name, held in dict(card.metrics)["encode_test_by_factor"].items():
+        assert found[name]["auroc"] == pytest.approx(held["auroc"], abs=1e-4)
+        assert found[name]["specificity_auroc"] == pytest.approx(held["specificity_auroc"],
+                                                                 abs=1e-4)

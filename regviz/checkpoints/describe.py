@@ -75,6 +75,12 @@ def card_markdown(card: Card) -> str:
                      f"{e(train.get('loss'))}, seed {train.get('seed')}"
                      f"{', reverse-complement augmentation' if train.get('rc_augment') else ''}; "
                      f"on {e(card.device or 'unknown device')} in {_fmt(card.duration_s)} s.")
+        group = train.get("distributed")
+        if group:
+            lines.append(f"**Distributed**: {group.get('world_size')} processes "
+                         f"({e(group.get('backend'))}, DDP), global batch "
+                         f"{group.get('global_batch')} ({group.get('per_process_batch')} per "
+                         "process).")
         if card.note:
             lines.append(f"**Note**: {e(card.note)}")
     lines.append(f"**Quality**: {card.headline()}.")
@@ -94,6 +100,15 @@ def card_markdown(card: Card) -> str:
                      f"{e(held.get('published_model'))}: {_fmt(held.get('published_deepbind_auroc'))}"
                      f"; best JASPAR PWM score ({e(held.get('pwm'))}) alone: "
                      f"{_fmt(held.get('pwm_baseline_auroc'))}.")
+    by_factor = (card.metrics or {}).get("encode_test_by_factor")
+    if by_factor:
+        rows = [f"{e(name)} {_fmt(m.get('auroc'))} (published DeepBind "
+                f"{_fmt(m.get('published_deepbind_auroc'))}, single-factor DeepBind "
+                f"{_fmt(m.get('single_factor_deepbind_auroc'))}, PWM "
+                f"{_fmt(m.get('pwm_baseline_auroc'))}; against the other factors' peaks "
+                f"{_fmt(m.get('specificity_auroc'))})" for name, m in by_factor.items()]
+        lines.append("**Held-out ENCODE test sets**, AUROC of each output on its factor's "
+                     "peaks vs shuffles: " + "; ".join(rows) + ".")
     versions = card.versions or {}
     lines.append("**Made with**: " + ", ".join(f"{e(k)} {e(v)}" for k, v in versions.items())
                  + f"; created {e(card.created)}.")

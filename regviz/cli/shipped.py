@@ -3,7 +3,8 @@
     regviz-shipped                            # every recipe into checkpoints/
     regviz-shipped --only tf-binding_deepbind --out /tmp/ck
     regviz-shipped --list
-    regviz-shipped --real                     # the ENCODE DeepBind models (needs the data)
+    regviz-shipped --real                     # the ENCODE models (needs the data)
+    regviz-shipped --real --only 5TF          # just the five-factor multi-task model
 
 The recipes are in `regviz.training.shipped`.
 """
@@ -16,8 +17,10 @@ import time
 
 from regviz.checkpoints import SHIPPED_ROOT
 from regviz.checkpoints.folders import read_card
-from regviz.training import real
+from regviz.training import real, real_multitask
 from regviz.training.shipped import RECIPES, RECIPES_BY_NAME, get_recipe, regenerate
+
+FIVE = "5TF"                  # --only name of the five-factor multi-task model
 
 
 def main(argv=None) -> int:
@@ -28,11 +31,12 @@ def main(argv=None) -> int:
     p.add_argument("--list", action="store_true", help="list recipes and exit")
     p.add_argument("--real", action="store_true",
                    help="the real-data models instead: one DeepBind per ENCODE factor "
-                        f"({', '.join(real.BY_NAME)}; --only picks factors), where the ENCODE "
-                        "sets are (../shared/data or REGVIZ_ENCODE_DATA)")
+                        f"({', '.join(real.BY_NAME)}) and the five-factor multi-task model "
+                        f"({FIVE}); --only picks them; where the ENCODE sets are "
+                        "(../shared/data or REGVIZ_ENCODE_DATA)")
     args = p.parse_args(argv)
     if args.real:
-        return _real(args.only or list(real.BY_NAME), args.out)
+        return _real(args.only or [*real.BY_NAME, FIVE], args.out)
     if args.list:
         for r in RECIPES:
             print(f"{r.name:32s} {r.model:14s} {r.dataset:20s} n={r.n} epochs<={r.epochs}")
@@ -56,23 +60,29 @@ def main(argv=None) -> int:
 
 
 def _real(names, out) -> int:
-    unknown = [n for n in names if n not in real.BY_NAME]
+    unknown = [n for n in names if n not in real.BY_NAME and n != FIVE]
     if unknown:
-        print(f"unknown factor(s) {unknown}; choose from {', '.join(real.BY_NAME)}",
+        print(f"unknown factor(s) {unknown}; choose from {', '.join([*real.BY_NAME, FIVE])}",
               file=sys.stderr)
         return 2
     if real.data_root() is None:
         print("The ENCODE sets are not here: set REGVIZ_ENCODE_DATA to the folder holding "
               "encode_chip/ and deepbind/encode_test/.", file=sys.stderr)
         return 2
-    for name in names:
-        factor = real.BY_NAME[name]
+    for name in sorted(names, key=lambda n: n == FIVE):     # 5TF reads the single cards
         start = time.perf_counter()
-        for _ in real.train_real(factor, out):
-            pass
-        card = read_card(f"{out}/{factor.checkpoint}")
-        print(f"[{factor.checkpoint}] done in {time.perf_counter() - start:.0f} s: "
-              f"{dict(card.metrics)['encode_test']}", flush=True)
+        if name == FIVE:
+            for report in real_multitask.train_five_factor(out):
+                if report.phase in ("start", "validate"):
+                    print(f"[{FIVE}] {report.message}", flush=True)
+            folder, key = real_multitask.CHECKPOINT, "encode_test_by_factor"
+        else:
+            folder, key = real.BY_NAME[name].checkpoint, "encode_test"
+            for _ in real.train_real(real.BY_NAME[name], out):
+                pass
+        card = read_card(f"{out}/{folder}")
+        print(f"[{folder}] done in {time.perf_counter() - start:.0f} s: "
+              f"{dict(card.metrics)[key]}", flush=True)
     return 0
 
 
