@@ -11,6 +11,11 @@ Examples::
     regviz-train deepbind my_peaks.fa --set n_filters=32 --set filter_width=16
     regviz-train deepbind TF_AC.seq.gz --shuffled-negatives 1 --split-seed 3
     regviz-train deepbind peaks.fa --split chrom --test-chroms chr8,chr9 --val-chroms chr10
+    regviz-train deepbind TF_AC.seq.gz --shuffled-negatives 1 --folds 5 --out runs/cv
+
+``--folds K`` trains K models (``<out>/fold-1`` ...), each tested on its own 1/K of
+the sequences (shuffles stay with their peaks), and writes ``<out>/cv.json`` (per-fold,
+pooled and mean +- sd metrics) and ``<out>/predictions.tsv`` (out-of-fold predictions).
 
 Exit status: 0 done, 1 training failed (NaN loss, out of memory), 2 bad input,
 130 interrupted.
@@ -31,6 +36,7 @@ from regviz.data import DEFAULT_TEST_CHROMS, add_shuffled_negatives, load_datase
 from regviz.errors import DataFormatError, RegvizError
 from regviz.training import JobSpec, TrainConfig, TrainingFailed, run_job
 from regviz.training.defaults import STRAND_AWARE
+from regviz.training.folds import PREDICTIONS, SUMMARY, cross_validate
 
 
 def _epilog() -> str:
@@ -65,14 +71,20 @@ def file_dataset(args):
     synthetic set (DataFormatError when file options are given for one)."""
     given = {"--shuffled-negatives": args.shuffled_negatives or None, "--split": args.split,
              "--split-seed": args.split_seed, "--test-chroms": args.test_chroms,
-             "--val-chroms": args.val_chroms}
+             "--val-chroms": args.val_chroms, "--folds": args.folds}
     asked = [flag for flag, value in given.items() if value is not None]
     if args.dataset in simulate.list_datasets():
         if asked:
             raise DataFormatError(f"{', '.join(asked)} apply to data files; a synthetic set's "
                                   "split follows --data-seed (default --seed).")
         return None
+    if args.folds is not None and args.folds < 2:
+        raise DataFormatError(f"--folds takes 2 or more folds (5 is usual); got {args.folds} "
+                              "instead.")
     if not Path(args.dataset).is_file():
+        if args.folds is not None:
+            raise DataFormatError(f"--folds needs a data file; {args.dataset!r} is neither a "
+                                  f"file nor a synthetic set ({', '.join(simulate.list_datasets())}).")
         return None                                  # run_job says what is wrong
     if args.data_seed is not None:
         raise DataFormatError("--data-seed is for synthetic sets; the split of a data file "
@@ -85,6 +97,9 @@ def file_dataset(args):
     by_chrom = args.split == "chrom" or (args.split is None and contigs)
     if contigs and not by_chrom:
         raise DataFormatError("--test-chroms and --val-chroms go with --split chrom.")
+    if by_chrom and args.folds is not None:
+        raise DataFormatError("--folds makes its own random folds (each sequence tested once); "
+                              "it does not combine with --split chrom or held-out contigs.")
     dataset = load_dataset(args.dataset, seed=seed)
     if by_chrom:
         dataset = split_by_chrom(dataset, args.test_chroms or DEFAULT_TEST_CHROMS,
@@ -142,6 +157,10 @@ def parser() -> argparse.ArgumentParser:
     files.add_argument("--val-chroms", type=_contigs, default=None, metavar="C1,C2",
                        help="validation contigs of --split chrom (default: a random 10%% "
                             "of the other contigs' sequences)")
+    files.add_argument("--folds", type=int, default=None, metavar="K",
+                       help="K-fold cross-validation: K models, each tested on 1/K of the "
+                            "sequences (seeded by --split-seed); writes <out>/fold-1 ... and "
+                            "<out>/cv.json with per-fold and pooled metrics")
     p.add_argument("--no-baselines", action="store_true",
                    help="skip the card's baselines on the test split (k-mer model, best "
                         "JASPAR PWM; a few seconds)")
@@ -153,18 +172,76 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _fmt(metrics: dict | None) -> str:
+def _fmt(metrics: dict | None, sd: dict | None = None) -> str:
     if not metrics:
         return "none"
     keys = [k for k in ("auroc_mean", "auprc_mean", "pearson_mean", "spearman_mean", "loss")
             if isinstance(metrics.get(k), float) and not math.isnan(metrics[k])]
-    return ", ".join(f"{k} {metrics[k]:.4f}" for k in keys)
+    if sd is None:
+        return ", ".join(f"{k} {metrics[k]:.4f}" for k in keys)
+    sd = {k: float("nan") if sd.get(k) is None else sd[k] for k in keys}
+    return ", ".join(f"{k} {metrics[k]:.4f} +- {sd[k]:.4f}" for k in keys)
+
+
+class _Progress:
+    """run_job's reports on stderr: messages, and a progress bar per job unless quiet."""
+
+    def __init__(self, model: str, quiet: bool):
+        self.model, self.quiet, self.bar = model, quiet, None
+
+    def show(self, rep, prefix: str = "") -> None:
+        if rep.phase in ("prepare", "start"):
+            tqdm.write(prefix + rep.message, file=sys.stderr)
+        if rep.phase == "start" and not self.quiet:
+            self.close()
+            self.bar = tqdm(total=rep.total_steps, unit="step", file=sys.stderr,
+                            desc=f"{prefix}{self.model}", dynamic_ncols=True)
+        elif rep.phase == "train" and self.bar is not None:
+            self.bar.update(rep.step - self.bar.n)
+            self.bar.set_postfix(loss=f"{rep.train_loss:.4f}", refresh=False)
+        elif rep.phase == "validate":
+            (self.bar.write if self.bar is not None else print)(prefix + rep.message,
+                                                                file=sys.stderr)
+        elif rep.phase in ("done", "cancelled"):
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _cross_validate(spec: JobSpec, args, progress: _Progress) -> int:
+    """``--folds K``: one model per fold, then per-fold, pooled and mean +- sd metrics."""
+    summary = folder = None
+    for item in cross_validate(spec, args.folds, args.split_seed or 0, out=args.out):
+        if item.report is not None:
+            progress.show(item.report, f"[fold {item.fold}/{item.k}] ")
+            if item.report.phase == "done":
+                print(f"fold {item.fold}/{item.k} test: {_fmt(item.report.test_metrics)}")
+        summary, folder = item.summary, item.folder
+    if summary is None:
+        print("cross-validation stopped before its last fold", file=sys.stderr)
+        return 1
+    print(f"{summary['k']}-fold cross-validation of {args.model} on {summary['n']:,} "
+          f"sequences (folds seeded by --split-seed {summary['seed']}):")
+    for row in summary["per_fold"]:
+        print(f"  fold {row['fold']} ({row['n_test']:,} test): {_fmt(row)}")
+    print(f"pooled out-of-fold: {_fmt(summary['pooled'])}")
+    print(f"mean +- sd over folds: {_fmt(summary['mean'], summary['sd'])}")
+    base = summary.get("baselines_mean") or {}
+    if base:
+        show = lambda values: "/".join("-" if v is None else f"{v:.4f}" for v in values)  # noqa: E731
+        print(f"baselines, mean over folds ({base.get('metric')}): 4-mer model "
+              f"{show(base.get('kmer', []))}, best JASPAR PWM {show(base.get('pwm', []))}")
+    print(f"checkpoints: {folder}/fold-1 ... fold-{summary['k']}; summary: {folder}/{SUMMARY}; "
+          f"out-of-fold predictions: {folder}/{PREDICTIONS}")
+    return 0
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-
-    bar = None
+    progress = _Progress(args.model, args.quiet)
     try:
         data = file_dataset(args)
         rc_augment = args.rc_augment if args.rc_augment is not None else data is not None
@@ -181,43 +258,31 @@ def main(argv=None) -> int:
                        preset=args.preset, overrides=overrides, n=args.n,
                        dataset_seed=args.data_seed, noise=not args.no_noise, config=config,
                        out=args.out, baselines=not args.no_baselines)
+        if args.folds is not None:
+            return _cross_validate(spec, args, progress)
         final = None
         for rep in run_job(spec):
-            if rep.phase in ("prepare", "start"):
-                tqdm.write(rep.message, file=sys.stderr)
-            if rep.phase == "start" and not args.quiet:
-                bar = tqdm(total=rep.total_steps, unit="step", file=sys.stderr,
-                           desc=f"{args.model}", dynamic_ncols=True)
-            elif rep.phase == "train" and bar is not None:
-                bar.update(rep.step - bar.n)
-                bar.set_postfix(loss=f"{rep.train_loss:.4f}", refresh=False)
-            elif rep.phase == "validate":
-                (bar.write if bar is not None else print)(rep.message, file=sys.stderr)
+            progress.show(rep)
             final = rep
-        if bar is not None:
-            bar.close()
+        progress.close()
         print(final.message)
         print(f"best validation: {_fmt(final.best_metrics)}")
         print(f"test: {_fmt(final.test_metrics)}")
         print(f"checkpoint: {final.checkpoint}")
         return 0
     except TrainingFailed as exc:
-        _close(bar)
+        progress.close()
         print(f"training failed: {exc}", file=sys.stderr)
         return 1
     except RegvizError as exc:
-        _close(bar)
+        progress.close()
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        _close(bar)
-        print("interrupted; no checkpoint written", file=sys.stderr)
+        progress.close()
+        print("interrupted; " + ("the folds finished so far are kept, no cv.json written"
+                                 if args.folds else "no checkpoint written"), file=sys.stderr)
         return 130
-
-
-def _close(bar) -> None:
-    if bar is not None:
-        bar.close()
 
 
 if __name__ == "__main__":
