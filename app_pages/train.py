@@ -80,11 +80,12 @@ balance = float(c[2].number_input(
          "plain mean. The shipped basset uses 2: without it, three of its six tasks "
          "stayed at chance"))
 rc = c[3].checkbox("Reverse-complement augmentation", key="rc")
+processes = view.all_gpus_choice()
 
 if st.button("Start training", type="primary", disabled=dataset is None, key="start"):
     view.submit_training(entry, dataset, preset, n, overrides, options, epochs=epochs,
                          batch_size=batch, lr=lr, patience=patience, lr_plateau=plateau,
-                         rc_augment=rc, task_balance=balance, seed=seed)
+                         rc_augment=rc, task_balance=balance, seed=seed, processes=processes)
 
 st.subheader("Jobs")
 view.job_monitor()

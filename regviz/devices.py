@@ -126,3 +126,8 @@ def device_key(device: torch.device) -> str:
         index = torch.cuda.current_device() if device.index is None else device.index
         return f"cuda:{index}"
     return device.type
+
+
+def gpu_count() -> int:
+    """CUDA GPUs this process can use (0 without CUDA)."""
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0

@@ -18,7 +18,7 @@ PAGES = ROOT / "app_pages"
 # lowest first; a unit may import units of its own or a lower layer (docs/architecture.md)
 LAYERS = [
     {"errors", "limits", "threads"},
-    {"sequence", "devices"},
+    {"sequence", "devices", "distributed"},
     {"genome", "motifs", "plotting"},
     {"data"},
     {"simulate"},
@@ -28,7 +28,7 @@ LAYERS = [
     {"training"},
     {"attribution", "gradcam", "filters", "spacing", "concepts", "importers", "costs",
      "discovery", "variants"},
-    {"cli", "train", "shipped"},
+    {"cli", "train", "shipped", "scan"},
     {"ui"},
 ]
 RANK = {unit: k for k, layer in enumerate(LAYERS) for unit in layer}

@@ -31,11 +31,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from regviz import models, simulate
+from regviz import distributed, models, simulate
 from regviz.data import DEFAULT_TEST_CHROMS, add_shuffled_negatives, load_dataset, split_by_chrom
 from regviz.errors import DataFormatError, RegvizError
 from regviz.training import JobSpec, TrainConfig, TrainingFailed, run_job
 from regviz.training.defaults import STRAND_AWARE
+from regviz.training.group_job import ProgressLog
 from regviz.training.folds import PREDICTIONS, SUMMARY, cross_validate
 
 
@@ -169,6 +170,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None,
                    help="checkpoint folder (default: runs/<model>-<dataset>-<time>)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    group = p.add_argument_group("several processes (torch.distributed)")
+    group.add_argument("--nproc", type=int, default=1, metavar="N",
+                       help="train on N processes of this machine with DDP, through torchrun "
+                            "(one GPU each where there are GPUs, else gloo on the CPU); "
+                            "--batch-size stays the global batch")
+    group.add_argument("--snapshot", default=None, metavar="PATH",
+                       help="keep the training state here after every epoch; a run started "
+                            "again with it resumes (torchrun --max-restarts needs it)")
+    group.add_argument("--progress-log", default=None, metavar="PATH",
+                       help="append every progress report as a JSON line (what the app reads)")
     return p
 
 
@@ -184,12 +195,19 @@ def _fmt(metrics: dict | None, sd: dict | None = None) -> str:
 
 
 class _Progress:
-    """run_job's reports on stderr: messages, and a progress bar per job unless quiet."""
+    """run_job's reports on stderr: messages, and a progress bar per job unless quiet;
+    with ``log``, every report also as a JSON line (train steps at most every 0.5 s)."""
 
-    def __init__(self, model: str, quiet: bool):
+    def __init__(self, model: str, quiet: bool, log: str | None = None, silent=False):
         self.model, self.quiet, self.bar = model, quiet, None
+        self.log = ProgressLog(log) if log else None
+        self.silent = silent                # ranks other than 0 of a distributed run
 
     def show(self, rep, prefix: str = "") -> None:
+        if self.log is not None:
+            self.log.write(rep)
+        if self.silent:
+            return
         if rep.phase in ("prepare", "start"):
             tqdm.write(prefix + rep.message, file=sys.stderr)
         if rep.phase == "start" and not self.quiet:
@@ -240,8 +258,30 @@ def _cross_validate(spec: JobSpec, args, progress: _Progress) -> int:
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
-    progress = _Progress(args.model, args.quiet)
+    if args.nproc < 1 or (args.nproc > 1 and args.folds is not None):
+        print("error: --nproc takes 1 or more processes, and trains one model (not --folds)",
+              file=sys.stderr)
+        return 2
+    if args.nproc > 1 and not distributed.launched_by_torchrun():
+        return distributed.run_group("regviz.train", distributed.drop_option(argv, "--nproc"),
+                                     args.nproc)
+    try:
+        group = distributed.init_from_env(args.device) if \
+            distributed.launched_by_torchrun() else None
+        return _train(args, group)
+    except RegvizError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        distributed.shutdown()
+
+
+def _train(args, group) -> int:
+    main_rank = group is None or group.is_main
+    progress = _Progress(args.model, args.quiet, args.progress_log if main_rank else None,
+                         silent=not main_rank)
     try:
         data = file_dataset(args)
         rc_augment = args.rc_augment if args.rc_augment is not None else data is not None
@@ -250,7 +290,7 @@ def main(argv=None) -> int:
                              lr_plateau=args.lr_plateau or None, rc_augment=rc_augment,
                              task_balance=args.task_balance, seed=args.seed,
                              device=args.device, max_steps=args.max_steps,
-                             num_threads=args.threads)
+                             num_threads=args.threads, snapshot=args.snapshot)
         overrides = dict(args.overrides)
         if data is not None:        # DNA binding on real data: both strands, as DeepBind
             overrides = {**STRAND_AWARE.get(args.model, {}), **overrides}
@@ -265,6 +305,8 @@ def main(argv=None) -> int:
             progress.show(rep)
             final = rep
         progress.close()
+        if not main_rank:
+            return 0
         print(final.message)
         print(f"best validation: {_fmt(final.best_metrics)}")
         print(f"test: {_fmt(final.test_metrics)}")

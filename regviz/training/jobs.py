@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from regviz import checkpoints, devices, models, simulate
+from regviz import checkpoints, devices, distributed, models, simulate
 from regviz.data.dataset import Dataset
 from regviz.data.files import load_dataset
 from regviz.data.prepare import require_both_classes
@@ -68,6 +68,9 @@ class JobSpec:
     owner : str or None
         Who submitted it (the app passes its session's id): only the owner may cancel
         it or read its traceback, unless the server sets ``REGVIZ_JOBS_ADMIN=1``.
+    processes : int
+        1 trains in this process; N > 1 trains with DDP on N processes of this machine,
+        one GPU each (`regviz.training.group_job`, what the app's "all GPUs" does).
     """
 
     model: str
@@ -83,6 +86,7 @@ class JobSpec:
     name: str | None = None
     owner: str | None = None
     baselines: bool = True
+    processes: int = 1
 
     @property
     def dataset_name(self) -> str:
@@ -222,8 +226,9 @@ def run_job(spec: JobSpec, stop: threading.Event | None = None, root=None):
         yield ProgressReport("cancelled", 0, 0, 0, message="Cancelled before training.",
                              device=where)
         return
+    group = distributed.current()              # torchrun: rank 0 alone writes the result
     for report in train(model, dataset, cfg, stop=stop):
-        if report.phase != "done":
+        if report.phase != "done" or (group is not None and not group.is_main):
             yield report
             continue
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -235,6 +240,8 @@ def run_job(spec: JobSpec, stop: threading.Event | None = None, root=None):
                     "monitor": report.monitor, "optimizer": "Adam",
                     "loss": metrics.loss_name(dataset.task_kind, cfg.task_balance),
                     "overrides": dict(spec.overrides)}
+        if group is not None:
+            training["distributed"] = group.describe(cfg.batch_size)
         card = checkpoints.make_card(
             model, dataset, training=training, device=report.device,
             duration_s=report.elapsed, test_metrics=report.test_metrics,

@@ -25,111 +25,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from regviz import devices
+from regviz import devices, distributed
 from regviz.data.dataset import Dataset
 from regviz.data.tensors import TorchDataset
 from regviz.errors import DataFormatError, RegvizError
-from regviz.training import metrics
+from regviz.predict import predict_tensor
+from regviz.training import metrics, snapshot
+from regviz.training.config import TrainConfig, TrainConfigError
 
 PHASES = ("prepare", "start", "train", "validate", "done", "cancelled")
 
 
-class TrainConfigError(RegvizError, ValueError):
-    """A training setting (epochs, learning rate, ...) is out of range."""
-
-
 class TrainingFailed(RegvizError, RuntimeError):
     """Training could not go on (the loss became NaN, the GPU ran out of memory, ...)."""
-
-
-@dataclass
-class TrainConfig:
-    """Training settings.
-
-    Attributes
-    ----------
-    epochs : int
-        Passes over the train split (at most; early stopping may end sooner).
-    batch_size : int
-        Sequences per optimizer step.
-    lr : float
-        Adam learning rate.
-    weight_decay : float
-        Adam's L2 penalty (0 = none).
-    patience : int or None
-        Epochs without improvement of the validation metric before stopping;
-        None never stops early (the best epoch's weights are still restored).
-    rc_augment : bool
-        Replace each training sequence by its reverse complement with
-        probability 1/2 in every batch (labels unchanged; assumes channels 0-3
-        are A, C, G, T and reverses any extra track channels along the length).
-    seed : int
-        Seeds batch order, augmentation and dropout.
-    device : str
-        "auto", "cpu", "cuda", "cuda:N" or "mps" (see `regviz.devices.pick_device`).
-    max_steps : int or None
-        Stop after this many optimizer steps, even mid-epoch.
-    num_threads : int or None
-        CPU threads for torch during training (``torch.set_num_threads``; this is
-        process-wide, and restored afterwards). None leaves it as it is.
-    lr_plateau : int or None
-        Halve the learning rate after this many epochs without a better
-        validation metric (torch's ``ReduceLROnPlateau``, factor 0.5); keep it
-        below ``patience``. None keeps the learning rate constant.
-    task_balance : float
-        With several tasks, weight each task's batch loss by (its loss / the
-        tasks' mean loss) ** task_balance, so that tasks still at chance pull
-        harder than those already learned (`regviz.training.metrics.BalancedTaskLoss`);
-        0 averages the tasks' losses as they are.
-    """
-
-    epochs: int = 10
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    patience: int | None = 3
-    rc_augment: bool = False
-    seed: int = 0
-    device: str = "auto"
-    max_steps: int | None = None
-    num_threads: int | None = None
-    lr_plateau: int | None = None
-    task_balance: float = 0.0
-
-    def validate(self) -> None:
-        """Raise TrainConfigError naming the first bad setting."""
-        def bad(name, allowed):
-            value = getattr(self, name)
-            return TrainConfigError(f"TrainConfig.{name} must be {allowed}. Got {value!r} instead.")
-
-        def is_int(v, minimum, optional=False):
-            if v is None:
-                return optional
-            return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= minimum
-
-        def is_num(v, low, strict):
-            ok = isinstance(v, (int, float, np.floating)) and not isinstance(v, bool)
-            return ok and math.isfinite(v) and (v > low if strict else v >= low)
-
-        for name, minimum, optional in (("epochs", 1, False), ("batch_size", 1, False),
-                                        ("patience", 1, True), ("max_steps", 1, True),
-                                        ("num_threads", 1, True), ("seed", 0, False),
-                                        ("lr_plateau", 1, True)):
-            if not is_int(getattr(self, name), minimum, optional):
-                raise bad(name, f"an integer >= {minimum}" + (" or None" if optional else ""))
-        if not is_num(self.lr, 0.0, strict=True):
-            raise bad("lr", "a finite number > 0 (typical: 1e-4 to 1e-2)")
-        if not is_num(self.weight_decay, 0.0, strict=False):
-            raise bad("weight_decay", "a finite number >= 0")
-        if not is_num(self.task_balance, 0.0, strict=False) or self.task_balance > 10:
-            raise bad("task_balance", "a number from 0 to 10 (0 = plain mean over tasks; 2 "
-                      "favours the tasks behind)")
-        if not isinstance(self.rc_augment, bool):
-            raise bad("rc_augment", "True or False")
-        devices.pick_device(self.device)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 @dataclass
@@ -273,16 +181,19 @@ def train(model: torch.nn.Module, dataset: Dataset, config: TrainConfig | None =
     try:
         yield from _train(model, dataset, config, stop)
     finally:
+        distributed.Replicas.unwrap(model)        # batch norms as they were (groups only)
         if config.num_threads:
             torch.set_num_threads(threads)
 
 
 def _train(model, dataset, config, stop):
     start = time.perf_counter()
-    device = devices.pick_device(config.device)
-    where = devices.describe(device)
+    group = distributed.current()                  # None: one process, as always
+    device = group.device() if group else devices.pick_device(config.device)
+    where = devices.describe(device) + (f", {group.world} processes ({group.backend})"
+                                        if group else "")
     torch.manual_seed(config.seed)
-    gen = torch.Generator().manual_seed(config.seed)
+    gen = torch.Generator().manual_seed(config.seed)   # the same on every rank
     X, y = _split_tensors(dataset, "train") or (None, None)
     if X is None:
         raise DataFormatError(f"{dataset.name} has no 'train' split to learn from; its splits "
@@ -298,6 +209,7 @@ def _train(model, dataset, config, stop):
             f"{y.shape[1]} task(s) ({', '.join(dataset.task_names)}); build the model with "
             f"n_outputs={y.shape[1]}.")
     loss_fn = metrics.loss_function(dataset.task_kind, config.task_balance)
+    net = group.wrap(model) if group else model
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     plateau = None
     if config.lr_plateau and valid is not None:  # torch reduces after patience + 1 bad epochs
@@ -305,13 +217,20 @@ def _train(model, dataset, config, stop):
             opt, mode="max", factor=0.5, threshold=0.0, patience=config.lr_plateau - 1)
     scaler = devices.grad_scaler(device)
     n, bs = len(X), config.batch_size
-    # a last batch of one sequence would break batch norm in train mode: drop it
-    per_epoch = max(1, n // bs if n % bs == 1 and n > 1 else math.ceil(n / bs))
+    if group is not None:
+        group.check_batch(bs)
+    # a last batch of one sequence (per process) would break batch norm in train mode
+    short = 0 < n % bs < (group.world + 1 if group else 2) and n > bs
+    per_epoch = max(1, n // bs if short else math.ceil(n / bs))
     total = per_epoch * config.epochs
     if config.max_steps:
         total = min(total, config.max_steps)
     monitor = _choose_monitor(dataset, valid)
-    state = {"step": 0, "epoch": 1, "valid": {}, "best_epoch": None, "best_metrics": None}
+    state = {"step": 0, "epoch": 1, "valid": {}, "best_epoch": None, "best_metrics": None,
+             "best_value": -math.inf, "bad_epochs": 0, "best_state": None}
+    first = 1
+    if config.snapshot:
+        first = snapshot.resume(config.snapshot, model, opt, plateau, gen, state)
 
     def report(phase, message, loss=None, **extra):
         elapsed = time.perf_counter() - start
@@ -324,12 +243,23 @@ def _train(model, dataset, config, stop):
             device=where, monitor=monitor, best_epoch=state["best_epoch"],
             best_metrics=state["best_metrics"], **extra)
 
-    yield report("start", f"Training on {n} sequences ({per_epoch} steps per epoch, up to "
-                          f"{total} steps) on {where}; watching validation {monitor}.")
-    best_value, best_state, bad_epochs, stopped_early = -math.inf, None, 0, False
-    for epoch in range(1, config.epochs + 1):
+    def evaluate(split):
+        if group is None:
+            return metrics.evaluate_tensors(model, *split, dataset.task_kind,
+                                            dataset.task_names, device=device)
+        x, labels = split
+        mine = predict_tensor(model, x[group.rank::group.world], device=device)
+        pred = group.gather_rows(mine, len(x), labels.shape[1])
+        return metrics.evaluate_predictions(pred, labels, dataset.task_kind, dataset.task_names)
+
+    resumed = f" (resumed after epoch {first - 1})" if first > 1 else ""
+    yield report("start", f"Training on {n} sequences ({per_epoch} steps per epoch, up "
+                          f"to {total} steps) on {where}; watching validation {monitor}."
+                          f"{resumed}")
+    stopped_early = False
+    for epoch in range(first, config.epochs + 1):
         state["epoch"] = epoch
-        model.train()
+        net.train()
         order = torch.randperm(n, generator=gen)
         losses = []
         for b in range(per_epoch):
@@ -339,11 +269,14 @@ def _train(model, dataset, config, stop):
             if state["step"] >= total:
                 break
             idx = order[b * bs:(b + 1) * bs]
+            flip = torch.rand(len(idx), generator=gen) < 0.5 if config.rc_augment else None
+            if group is not None:           # this rank's share of the global batch
+                idx, flip = group.share(idx), None if flip is None else group.share(flip)
             xb, yb = X[idx], y[idx]
-            if config.rc_augment:
-                flip = torch.rand(len(idx), generator=gen) < 0.5
+            if flip is not None:
                 xb = torch.where(flip[:, None, None], reverse_complement_batch(xb), xb)
-            loss = _step(model, opt, scaler, loss_fn, xb.to(device), yb.to(device), device, bs)
+            loss = _step(net, opt, scaler, loss_fn, xb.to(device), yb.to(device), device, bs,
+                         group)
             state["step"] += 1
             if not math.isfinite(loss):
                 raise TrainingFailed(
@@ -360,16 +293,15 @@ def _train(model, dataset, config, stop):
             return
         epoch_loss = float(np.mean(losses)) if losses else None
         if valid is not None:
-            state["valid"] = metrics.evaluate_tensors(model, *valid, dataset.task_kind,
-                                                      dataset.task_names, device=device)
+            state["valid"] = evaluate(valid)
             value = state["valid"].get(monitor, math.nan)
             value = -value if monitor == "loss" else value
-            if math.isfinite(value) and value > best_value:
-                best_value, bad_epochs = value, 0
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if math.isfinite(value) and value > state["best_value"]:
+                state["best_value"], state["bad_epochs"] = value, 0
+                state["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 state["best_epoch"], state["best_metrics"] = epoch, dict(state["valid"])
             else:
-                bad_epochs += 1
+                state["bad_epochs"] += 1
             if plateau is not None and math.isfinite(value):
                 plateau.step(value)
             shown = state["valid"].get(monitor, math.nan)
@@ -377,18 +309,23 @@ def _train(model, dataset, config, stop):
                    f"{shown:.4f} (best {state['best_epoch']})")
         else:
             msg = f"Epoch {epoch}: train loss {epoch_loss:.4f} (no validation split)"
+        if config.snapshot and (group is None or group.is_main):
+            snapshot.save(config.snapshot, epoch, model, opt, plateau, gen, state)
         yield report("validate", msg, loss=epoch_loss)
         if state["step"] >= total:
             break
-        if valid is not None and config.patience and bad_epochs >= config.patience:
+        early = bool(valid is not None and config.patience and
+                     state["bad_epochs"] >= config.patience)
+        if group is not None:
+            early = group.any(early)                   # every rank stops together
+        if early:
             stopped_early = True
             break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    test_metrics = None
-    if test is not None:
-        test_metrics = metrics.evaluate_tensors(model, *test, dataset.task_kind,
-                                                dataset.task_names, device=device)
+    if state["best_state"] is not None:
+        model.load_state_dict(state["best_state"])
+    test_metrics = evaluate(test) if test is not None else None
+    if config.snapshot and (group is None or group.is_main):
+        snapshot.remove(config.snapshot)
     why = (f"stopped early: no better validation {monitor} for {config.patience} epochs"
            if stopped_early else f"ran {state['epoch']} epoch(s), {state['step']} steps")
     best = (f"; best epoch {state['best_epoch']}" if state["best_epoch"] else "")
@@ -396,14 +333,17 @@ def _train(model, dataset, config, stop):
                  stopped_early=stopped_early)
 
 
-def _step(model, opt, scaler, loss_fn, xb, yb, device, batch_size) -> float:
-    """One optimizer step; returns the batch loss (NaN: weights left untouched)."""
+def _step(model, opt, scaler, loss_fn, xb, yb, device, batch_size, group=None) -> float:
+    """One optimizer step; returns the batch loss, averaged over the ranks of ``group``
+    (NaN on any rank: every rank leaves its weights untouched)."""
     opt.zero_grad(set_to_none=True)
     try:
         with devices.autocast(device):
             out = model(xb)
         loss = loss_fn(out.float().reshape(yb.shape), yb)
         value = float(loss.detach())
+        if group is not None:
+            value = group.mean(value)
         if not math.isfinite(value):
             return value
         scaler.scale(loss).backward()

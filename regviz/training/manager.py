@@ -30,6 +30,7 @@ import numpy as np
 from regviz import devices, limits, models, threads
 from regviz.data.dataset import Dataset
 from regviz.errors import RegvizError
+from regviz.training import group_job
 from regviz.training.jobs import JobError, JobSpec, check_writable, preflight, run_job, runs_root
 from regviz.training.loop import ProgressReport, TrainConfigError
 
@@ -173,6 +174,10 @@ class JobManager:
         if not isinstance(spec, JobSpec):
             raise TrainConfigError(f"submit needs a JobSpec. Got {type(spec).__name__} instead.")
         spec.config.validate()
+        if isinstance(spec.processes, bool) or not isinstance(spec.processes, int) or \
+                spec.processes < 1:
+            raise TrainConfigError(f"JobSpec.processes must be 1 or more. Got "
+                                   f"{spec.processes!r} instead.")
         models.get_entry(spec.model)
         preflight(spec)
         check_writable(Path(spec.out).parent if spec.out else (self.root or runs_root()))
@@ -224,7 +229,10 @@ class JobManager:
         share = threads.background_job() if on_cpu else contextlib.nullcontext()
         try:
             with share:       # a CPU job leaves the foreground its share of the cores
-                for rep in run_job(job.spec, stop=job.stop, root=self.root):
+                n = job.spec.processes
+                reports = run_job(job.spec, stop=job.stop, root=self.root) if n == 1 else \
+                    group_job.run_job_in_group(job.spec, n, stop=job.stop, root=self.root)
+                for rep in reports:
                     last = rep
                     with self._lock:
                         job.update(rep)

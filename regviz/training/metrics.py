@@ -173,6 +173,12 @@ def evaluate_tensors(model, X: torch.Tensor, y: torch.Tensor, task_kind: str, ta
                      batch_size: int = 256, device=None) -> dict:
     """`evaluate` on tensors ``X`` (n, C, L) and ``y`` (n, n_tasks) already encoded."""
     pred = predict_tensor(model, X, batch_size=batch_size, device=device)
+    return evaluate_predictions(pred, y, task_kind, task_names)
+
+
+def evaluate_predictions(pred: torch.Tensor, y: torch.Tensor, task_kind: str,
+                         task_names) -> dict:
+    """Loss and `score` of raw outputs ``pred`` (n, n_tasks) against labels ``y``."""
     loss = float(loss_function(task_kind)(pred, y.float()))
     if not np.isfinite(pred.numpy()).all():
         return {"n": len(y), "loss": float("nan"), "finite": False}

@@ -100,17 +100,33 @@ def set_options(set_name: str, easier: bool) -> dict:
 
 # ------------------------------------------------------------------ jobs
 
+def all_gpus_choice() -> int:
+    """1, or the number of GPUs when the machine has several and the user ticks "all
+    GPUs" (the job then trains with DDP through torchrun in a subprocess)."""
+    n = devices.gpu_count()
+    if n < 2:
+        return 1
+    ticked = st.checkbox(
+        f"All {n} GPUs (data-parallel)", key="all_gpus",
+        help=f"train on {n} processes, one GPU each (torch DDP through torchrun); the batch "
+             f"size stays the global batch ({n} shares). Progress comes back from the job's "
+             "log; Cancel stops every process")
+    return n if ticked else 1
+
+
 def submit_training(entry, dataset, preset: str, n: int, overrides: dict, options: dict,
-                    **settings) -> str | None:
+                    processes: int = 1, **settings) -> str | None:
     """Queue a training job (its settings checked first); returns its id, or None (the
     error shown: bad settings, or the same job already queued or running). ``settings``
-    are `TrainConfig` fields; 0 turns patience and the learning-rate plateau off."""
+    are `TrainConfig` fields; 0 turns patience and the learning-rate plateau off;
+    ``processes`` > 1 trains on that many GPUs (`all_gpus_choice`)."""
     with user_errors("Training") as ok:
         for key in ("patience", "lr_plateau"):
             settings[key] = settings.get(key) or None
         spec = JobSpec(model=entry.name, dataset=dataset, preset=preset, n=n,
                        overrides=overrides, dataset_options=options,
-                       config=TrainConfig(**settings), owner=session_owner())
+                       config=TrainConfig(**settings), owner=session_owner(),
+                       processes=processes)
         job_id = get_manager().submit(spec)
     if not ok["ok"]:
         return None

@@ -165,3 +165,29 @@ def test_a_finished_job_is_activated_or_offered_on_any_page(isolated_app, one_th
     assert "finished and is now the active model" in at.toast[0].value
     at.run()                                     # nothing new: nothing shown
     assert not at.toast and not at.exception
+
+
+def test_all_gpus_is_offered_only_with_several_and_runs_a_group_job(open_page, monkeypatch):
+    """With one device nothing changes; with several GPUs "All N GPUs" queues a job on N
+    processes (DDP through torchrun; here the processes train on the CPU with gloo)."""
+    at = open_page("train")
+    assert not [c for c in at.checkbox if c.key == "all_gpus"]
+    monkeypatch.setattr("regviz.devices.gpu_count", lambda: 2)
+    at = open_page("train")
+    assert at.checkbox(key="all_gpus").label == "All 2 GPUs (data-parallel)"
+    at.checkbox(key="all_gpus").check().run()
+    at.number_input(key="n").set_value(20000).run()
+    at.number_input(key="epochs").set_value(50).run()
+    at.button(key="start").click().run()
+    assert not at.exception and not at.error
+    job_id = at.session_state["watch_job"]
+    manager = get_manager()
+    assert manager._get(job_id).spec.processes == 2
+    deadline = time.time() + 120
+    while not manager.status(job_id).history["step"]:
+        assert time.time() < deadline and not manager.status(job_id).done, \
+            manager.status(job_id)
+        time.sleep(0.5)
+    assert "2 processes (gloo)" in manager.status(job_id).report.device
+    at.button(key=f"cancel_{job_id}").click().run()
+    assert manager.wait(job_id, timeout=60).state == "cancelled"
