@@ -49,3 +49,25 @@ def test_baselines_of_the_ctcf_set_pick_ctcf_and_land_on_the_card(tmp_path):
                              baselines=False)):
         pass
     assert "baselines" not in dict(checkpoints.load(tmp_path / "no")[1].metrics)
+
+
+def test_shipped_cards_get_their_baselines_without_retraining(tmp_path):
+    """regviz-shipped --add-baselines: the set rebuilt from the card's recipe, the weights
+    untouched, the baselines equal to those of that set."""
+    import shutil
+
+    import torch
+
+    from regviz.cli import shipped as cli
+    from support import shipped_checkpoint
+    folder = tmp_path / "tf-binding_kmer_logreg"
+    shutil.copytree(shipped_checkpoint("tf-binding_kmer_logreg"), folder)
+    before, card = checkpoints.load(folder)
+    assert cli.main(["--add-baselines", "--out", str(tmp_path)]) == 0
+    after, card = checkpoints.load(folder)
+    assert all(torch.equal(v, after.state_dict()[k]) for k, v in before.state_dict().items())
+    found = dict(card.metrics)["baselines"]
+    data = simulate.make_dataset(**dict(card.dataset.recipe)["kwargs"])
+    assert list(found["kmer"]) == baselines.baselines(data)["kmer"]
+    assert "CTCF" in found["pwm"][0]["motif"]
+    assert cli.main(["--add-baselines", "--out", str(tmp_path), "--only", "nope"]) == 1

@@ -5,6 +5,7 @@
     regviz-shipped --list
     regviz-shipped --real                     # the ENCODE models (needs the data)
     regviz-shipped --real --only 5TF          # just the five-factor multi-task model
+    regviz-shipped --add-baselines            # baselines on the cards, no retraining
 
 The recipes are in `regviz.training.shipped`.
 """
@@ -14,11 +15,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from regviz.checkpoints import SHIPPED_ROOT
 from regviz.checkpoints.folders import read_card
+from regviz.errors import RegvizError
 from regviz.training import real, real_multitask
-from regviz.training.shipped import RECIPES, RECIPES_BY_NAME, get_recipe, regenerate
+from regviz.training.shipped import (RECIPES, RECIPES_BY_NAME, add_baselines, get_recipe,
+                                     regenerate)
 
 FIVE = "5TF"                  # --only name of the five-factor multi-task model
 
@@ -34,7 +38,13 @@ def main(argv=None) -> int:
                         f"({', '.join(real.BY_NAME)}) and the five-factor multi-task model "
                         f"({FIVE}); --only picks them; where the ENCODE sets are "
                         "(../shared/data or REGVIZ_ENCODE_DATA)")
+    p.add_argument("--add-baselines", action="store_true",
+                   help="write the baselines (4-mer model, best JASPAR PWM) on the cards of "
+                        "the checkpoints in --out (or those named with --only), computed on "
+                        "each model's own test split, without retraining")
     args = p.parse_args(argv)
+    if args.add_baselines:
+        return _add_baselines(args.only, args.out)
     if args.real:
         return _real(args.only or [*real.BY_NAME, FIVE], args.out)
     if args.list:
@@ -57,6 +67,27 @@ def main(argv=None) -> int:
         print(f"[{name}] done in {time.perf_counter() - start:.0f} s: test {head}", flush=True)
     print(f"all done in {time.perf_counter() - total:.0f} s")
     return 0
+
+
+def _add_baselines(names, out) -> int:
+    folders = [Path(out) / n for n in names] if names else sorted(
+        f.parent for f in Path(out).glob("*/card.json"))
+    failed = 0
+    for folder in folders:
+        start = time.perf_counter()
+        try:
+            found = add_baselines(folder)
+        except RegvizError as exc:
+            print(f"[{folder.name}] skipped: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if not found:
+            print(f"[{folder.name}] no baselines: it reads tracks besides DNA", flush=True)
+            continue
+        print(f"[{folder.name}] {found['metric']}: {found['k']}-mer {found['kmer']}, best PWM "
+              f"{[p['motif'] for p in found['pwm']]} {[p['score'] for p in found['pwm']]} "
+              f"({time.perf_counter() - start:.0f} s)", flush=True)
+    return 1 if failed else 0
 
 
 def _real(names, out) -> int:

@@ -92,6 +92,13 @@ def pwm_baseline(factor: RealFactor, seqs, labels) -> float:
     return float(roc_auc_score(labels, best))
 
 
+def training_set(factor: RealFactor, root: Path, seed: int = 0):
+    """The factor's AC peaks + one dinucleotide shuffle each, split 80/10/10 by ``seed``
+    (what `train_real` trains on)."""
+    return add_shuffled_negatives(load_dataset(_file(root, "encode_chip", factor, "AC"),
+                                               seed=seed), 1, seed=seed)
+
+
 def train_real(factor: RealFactor, out_root, root: Path | None = None, seed: int = 0):
     """Train the factor's DeepBind on its AC peaks + one dinucleotide shuffle each, then
     score the B set; yields the training ProgressReports, the last with the checkpoint.
@@ -101,8 +108,7 @@ def train_real(factor: RealFactor, out_root, root: Path | None = None, seed: int
     if root is None:
         raise DataFormatError("The ENCODE sets are not here: set REGVIZ_ENCODE_DATA to the "
                               "folder holding encode_chip/ and deepbind/encode_test/.")
-    data = add_shuffled_negatives(load_dataset(_file(root, "encode_chip", factor, "AC"),
-                                               seed=seed), 1, seed=seed)
+    data = training_set(factor, root, seed)
     folder = Path(out_root) / factor.checkpoint
     spec = JobSpec(model=MODEL["model"], dataset=data, preset=MODEL["preset"],
                    overrides=dict(MODEL["overrides"]), config=TrainConfig(seed=seed, **TRAINING),
@@ -143,4 +149,4 @@ def example_fasta(folder) -> str:
 
 
 __all__ = ["BY_NAME", "CITATION", "FACTORS", "RealFactor", "data_root", "example_fasta",
-           "pwm_baseline", "test_set", "train_real"]
+           "pwm_baseline", "test_set", "train_real", "training_set"]

@@ -19,9 +19,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from regviz import checkpoints
+from regviz import checkpoints, simulate
 from regviz.checkpoints import SHIPPED_ROOT
+from regviz.checkpoints.fields import thaw
 from regviz.errors import CheckpointError
+from regviz.training import baselines, real
 from regviz.training.jobs import JobSpec, run_job
 from regviz.training.loop import TrainConfig
 
@@ -154,3 +156,27 @@ def regenerate(recipe: Recipe, root=ROOT):
         model, card = checkpoints.load(folder)
         card = card.with_training(note=recipe.note, recipe=dataclasses.asdict(recipe))
         checkpoints.save(model, card, folder)
+
+
+def add_baselines(folder, encode_root=None) -> dict:
+    """Write the baselines (`regviz.training.baselines`) of the checkpoint in ``folder`` on
+    its card, computed on its own test split without retraining: a synthetic model's set is
+    rebuilt from the card's recipe, an ENCODE model's from its factor's peaks (needs
+    ``encode_root``, default `regviz.training.real.data_root`). Returns the baselines ({}
+    and the card left as it is for a model that reads tracks besides DNA)."""
+    model, card = checkpoints.load(folder)
+    recipe = card.dataset.recipe if card.dataset is not None else None
+    if recipe:
+        dataset = simulate.make_dataset(**thaw(recipe)["kwargs"])
+    else:
+        factor = next((f for f in real.FACTORS if f.checkpoint == Path(folder).name), None)
+        root = encode_root or real.data_root()
+        if factor is None or root is None:
+            raise CheckpointError(f"{folder}: its training data cannot be rebuilt here (no "
+                                  "recipe on the card, or the ENCODE sets are absent).")
+        dataset = real.training_set(factor, root, int(thaw(card.training).get("seed", 0)))
+    found = baselines.baselines(dataset)          # {} for a model that reads tracks
+    if found:
+        checkpoints.save(model, card.replace(metrics={**thaw(card.metrics),
+                                                      "baselines": found}), folder)
+    return found
