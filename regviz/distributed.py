@@ -153,6 +153,7 @@ class GroupBatchNorm(_BatchNorm):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training:
             return super().forward(x)
+        dtype, x = x.dtype, x.float()         # statistics in float32, as under autocast
         dims = [0, *range(2, x.dim())]
         channels = x.shape[1]
         count = torch.tensor([x.numel() / channels], dtype=x.dtype, device=x.device)
@@ -168,7 +169,9 @@ class GroupBatchNorm(_BatchNorm):
             self.running_var.mul_(1 - m).add_(m * var * n / (n - 1).clamp_min(1))
         shape = [1, channels] + [1] * (x.dim() - 2)
         y = (x - mean.view(shape)) / torch.sqrt(var.view(shape) + self.eps)
-        return y * self.weight.view(shape) + self.bias.view(shape) if self.affine else y
+        if self.affine:
+            y = y * self.weight.view(shape) + self.bias.view(shape)
+        return y.to(dtype)
 
 
 _CURRENT: Replicas | None = None
