@@ -25,6 +25,13 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def _seconds(value) -> str:
+    """``347.8`` -> "348 s"; ``2.34`` -> "2.3 s"; unknown -> "unknown time"."""
+    if not isinstance(value, (int, float)) or math.isnan(value):
+        return "unknown time"
+    return f"{value:.0f} s" if value >= 10 else f"{value:.1f} s"
+
+
 def metrics_table(card: Card, which: str = "test") -> pd.DataFrame:
     """Per-task metrics of a card (``which`` = "test" or "valid_best"), one row per task."""
     block = (card.metrics.get(which) or {}).get("tasks") or {}
@@ -74,7 +81,7 @@ def card_markdown(card: Card) -> str:
                      f"{', stopped early' if train.get('stopped_early') else ''}), loss "
                      f"{e(train.get('loss'))}, seed {train.get('seed')}"
                      f"{', reverse-complement augmentation' if train.get('rc_augment') else ''}; "
-                     f"on {e(card.device or 'unknown device')} in {_fmt(card.duration_s)} s.")
+                     f"on {e(card.device or 'unknown device')} in {_seconds(card.duration_s)}.")
         group = train.get("distributed")
         if group:
             lines.append(f"**Distributed**: {group.get('world_size')} processes "
@@ -102,13 +109,16 @@ def card_markdown(card: Card) -> str:
                      f"{_fmt(held.get('pwm_baseline_auroc'))}.")
     by_factor = (card.metrics or {}).get("encode_test_by_factor")
     if by_factor:
-        rows = [f"{e(name)} {_fmt(m.get('auroc'))} (published DeepBind "
-                f"{_fmt(m.get('published_deepbind_auroc'))}, single-factor DeepBind "
-                f"{_fmt(m.get('single_factor_deepbind_auroc'))}, PWM "
-                f"{_fmt(m.get('pwm_baseline_auroc'))}; against the other factors' peaks "
-                f"{_fmt(m.get('specificity_auroc'))})" for name, m in by_factor.items()]
-        lines.append("**Held-out ENCODE test sets**, AUROC of each output on its factor's "
-                     "peaks vs shuffles: " + "; ".join(rows) + ".")
+        rows = ["| output | B-set AUROC | published DeepBind | single-factor DeepBind | "
+                "JASPAR PWM | vs the other factors' peaks |", "|---|---:|---:|---:|---:|---:|"]
+        rows += [f"| {e(name)} | {_fmt(m.get('auroc'))} | "
+                 f"{_fmt(m.get('published_deepbind_auroc'))} | "
+                 f"{_fmt(m.get('single_factor_deepbind_auroc'))} | "
+                 f"{_fmt(m.get('pwm_baseline_auroc'))} | {_fmt(m.get('specificity_auroc'))} |"
+                 for name, m in by_factor.items()]
+        lines.append("**Held-out ENCODE test sets**: AUROC of each output on its factor's "
+                     "B set (500 peaks, 500 shuffles), and on its factor's peaks against "
+                     "the other factors' peaks.\n\n" + "\n".join(rows))
     versions = card.versions or {}
     lines.append("**Made with**: " + ", ".join(f"{e(k)} {e(v)}" for k, v in versions.items())
                  + f"; created {e(card.created)}.")

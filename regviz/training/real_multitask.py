@@ -57,7 +57,7 @@ def five_factor_dataset(root: Path, per_factor: int = PER_FACTOR, seed: int = 0)
                    task_names=[f.name for f in FACTORS], task_kind="multitask",
                    splits=splits, meta={"negatives": {
                        "method": "dinucleotide_shuffle", "n_per_positive": 1, "seed": seed,
-                       "n_added": n}, "per_factor": per_factor})
+                       "n_added": n}, "per_factor": per_factor, "seed": seed})
 
 
 def b_set_scores(model, root: Path, single_root: Path | None = None) -> dict:
