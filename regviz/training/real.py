@@ -92,6 +92,25 @@ def pwm_baseline(factor: RealFactor, seqs, labels) -> float:
     return float(roc_auc_score(labels, best))
 
 
+def require_root(root: Path | None) -> Path:
+    """``root``, else `data_root`; DataFormatError saying where to put the sets when absent."""
+    root = root or data_root()
+    if root is None:
+        raise DataFormatError("The ENCODE sets are not here: set REGVIZ_ENCODE_DATA to the "
+                              "folder holding encode_chip/ and deepbind/encode_test/.")
+    return root
+
+
+def train_reports(spec: JobSpec):
+    """`run_job`'s reports but the last (the saved one), which is returned."""
+    final = None
+    for report in run_job(spec):
+        final = report
+        if report.checkpoint is None:
+            yield report
+    return final
+
+
 def training_set(factor: RealFactor, root: Path, seed: int = 0):
     """The factor's AC peaks + one dinucleotide shuffle each, split 80/10/10 by ``seed``
     (what `train_real` trains on)."""
@@ -104,20 +123,13 @@ def train_real(factor: RealFactor, out_root, root: Path | None = None, seed: int
     score the B set; yields the training ProgressReports, the last with the checkpoint.
     The card's ``metrics["encode_test"]`` holds our, the published and the PWM AUROCs;
     ``examples.fa`` holds 4 B-set peaks and 2 of its shuffles."""
-    root = root or data_root()
-    if root is None:
-        raise DataFormatError("The ENCODE sets are not here: set REGVIZ_ENCODE_DATA to the "
-                              "folder holding encode_chip/ and deepbind/encode_test/.")
+    root = require_root(root)
     data = training_set(factor, root, seed)
     folder = Path(out_root) / factor.checkpoint
     spec = JobSpec(model=MODEL["model"], dataset=data, preset=MODEL["preset"],
                    overrides=dict(MODEL["overrides"]), config=TrainConfig(seed=seed, **TRAINING),
                    out=str(folder), name=f"{factor.name} (ENCODE) DeepBind")
-    final = None
-    for report in run_job(spec):
-        final = report
-        if report.checkpoint is None:
-            yield report
+    final = yield from train_reports(spec)
     model, card = checkpoints.load(folder)
     test = test_set(factor, root)
     raw = predict.predict(model, one_hot(test["seq"].tolist()))[:, 0]
@@ -149,4 +161,5 @@ def example_fasta(folder) -> str:
 
 
 __all__ = ["BY_NAME", "CITATION", "FACTORS", "RealFactor", "data_root", "example_fasta",
-           "pwm_baseline", "test_set", "train_real", "training_set"]
+           "pwm_baseline", "require_root", "test_set", "train_real", "train_reports",
+           "training_set"]

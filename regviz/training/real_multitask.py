@@ -19,11 +19,11 @@ from sklearn.metrics import roc_auc_score
 from regviz import checkpoints, predict
 from regviz.checkpoints.folders import read_card
 from regviz.data import Dataset, load_dataset, random_splits
-from regviz.errors import DataFormatError
 from regviz.sequence import dinucleotide_shuffle, one_hot
-from regviz.training.jobs import JobSpec, run_job
+from regviz.training.jobs import JobSpec
 from regviz.training.loop import TrainConfig
-from regviz.training.real import CITATION, FACTORS, _file, data_root, pwm_baseline, test_set
+from regviz.training.real import (CITATION, FACTORS, _file, pwm_baseline, require_root,
+                                  test_set, train_reports)
 
 CHECKPOINT = "encode-5tf_deepsea"
 PER_FACTOR = 6000
@@ -94,20 +94,13 @@ def train_five_factor(out_root, root: Path | None = None, seed: int = 0):
     training ProgressReports, the last with the checkpoint. The card's
     ``metrics["encode_test_by_factor"]`` holds `b_set_scores`; ``examples.fa`` holds two
     B-set peaks per factor and two shuffles."""
-    root = root or data_root()
-    if root is None:
-        raise DataFormatError("The ENCODE sets are not here: set REGVIZ_ENCODE_DATA to the "
-                              "folder holding encode_chip/ and deepbind/encode_test/.")
+    root = require_root(root)
     folder = Path(out_root) / CHECKPOINT
     spec = JobSpec(model=MODEL["model"], dataset=five_factor_dataset(root, seed=seed),
                    preset=MODEL["preset"], overrides=dict(MODEL["overrides"]),
                    config=TrainConfig(seed=seed, **TRAINING), out=str(folder),
                    name="Five ENCODE factors, DeepSEA-style multi-task")
-    final = None
-    for report in run_job(spec):
-        final = report
-        if report.checkpoint is None:
-            yield report
+    final = yield from train_reports(spec)
     model, card = checkpoints.load(folder)
     by_factor = b_set_scores(model, root, Path(out_root))
     card = card.replace(
