@@ -238,9 +238,10 @@ def torchrun_command(module: str, args, nproc: int) -> list[str]:
 _FAILED = re.compile(r"^\s*(rank|exitcode)\s*:\s*(-?\d+)")
 
 
-def failure_message(torchrun_output: str, returncode: int) -> str:
+def failure_message(torchrun_output: str, returncode: int, shown: bool = True) -> str:
     """One readable line on a group that ended with ``returncode`` != 0, naming the rank
-    and exit code that torchrun's "Root Cause" reports (a negative code is a signal)."""
+    and exit code that torchrun's "Root Cause" reports (a negative code is a signal);
+    ``shown``: the group's output was shown above it (a shell), so point to it."""
     found = dict(m.groups() for line in torchrun_output.splitlines()
                  if (m := _FAILED.match(line)))
     rank, code = found.get("rank"), found.get("exitcode")
@@ -251,8 +252,8 @@ def failure_message(torchrun_output: str, returncode: int) -> str:
     who = f"process of rank {rank} ended with exit code {code}{how}" if rank is not None \
         else f"torchrun ended with exit code {returncode}"
     return (f"The distributed job failed: {who}; torchrun stopped the other processes. "
-            "Nothing was written (no checkpoint, no output file). The first error above "
-            "is the cause.")
+            "Nothing was written (no checkpoint, no output file)."
+            + (" The first error above is the cause." if shown else ""))
 
 
 def run_group(module: str, args, nproc: int) -> int:

@@ -17,7 +17,7 @@ import torch
 
 from regviz import checkpoints, distributed, models, simulate
 from regviz.checkpoints.folders import read_card
-from regviz.training import JobSpec, TrainConfig, train
+from regviz.training import JobSpec, TrainConfig, TrainingFailed, train
 from regviz.training.group_job import read_job, run_job_in_group, write_job
 from support import ROOT
 
@@ -214,3 +214,12 @@ def test_torchrun_failures_are_told_in_one_line():
     assert distributed.drop_option(["a", "--nproc", "2", "--nproc=3", "--n", "5"],
                                    "--nproc") == ["a", "--n", "5"]
     assert distributed.current() is None and not distributed.launched_by_torchrun()
+
+
+def test_a_group_job_that_fails_says_why(tmp_path):
+    spec = JobSpec(model="deepbind", dataset="tf-binding", n=200, overrides={"nope": 1},
+                   config=TrainConfig(epochs=1, device="cpu"), out=str(tmp_path / "f"),
+                   baselines=False, processes=2)
+    with pytest.raises(TrainingFailed, match="The distributed job failed.*nope"):
+        list(run_job_in_group(spec, 2))
+    assert not (tmp_path / "f").exists()

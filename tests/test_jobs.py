@@ -1,5 +1,6 @@
 """Background jobs: finish with a checkpoint, cancel within a batch, failures, queueing."""
 
+import dataclasses
 import time
 
 import numpy as np
@@ -11,7 +12,7 @@ from regviz import checkpoints, limits
 from regviz.data import Dataset, random_splits
 from regviz.errors import ModelConfigError
 from regviz.training import (DuplicateJobError, JobError, JobManager, JobSpec, TrainConfig,
-                             get_manager, jobs)
+                             TrainConfigError, get_manager, jobs)
 
 
 def spec(**kw):
@@ -276,3 +277,13 @@ def test_a_cpu_job_leaves_the_foreground_its_share_of_the_cores(tmp_path):
         assert threads.running_jobs() == 0 and new_thread_threads() == 4
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_group_job_needs_a_batch_the_processes_can_share(tmp_path):
+    manager = JobManager(root=tmp_path)
+    spec = JobSpec(model="deepbind", dataset="tf-binding", n=200, processes=3,
+                   config=TrainConfig(epochs=1, batch_size=64, device="cpu"))
+    with pytest.raises(TrainConfigError, match="multiple of 3"):
+        manager.submit(spec)
+    with pytest.raises(TrainConfigError, match="1 or more"):
+        manager.submit(dataclasses.replace(spec, processes=0))

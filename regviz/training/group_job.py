@@ -134,8 +134,11 @@ def run_job_in_group(spec: JobSpec, processes: int, stop: threading.Event | None
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         if code != 0 or last is None or last.phase != "done":
-            raise TrainingFailed(distributed.failure_message(errors.read_text()[-20000:],
-                                                             code))
+            text = errors.read_text()[-20000:]
+            cause = next((ln.split("]: ", 1)[-1] for ln in text.splitlines()
+                          if "Error: " in ln and ln.startswith("[rank")), None)
+            raise TrainingFailed(distributed.failure_message(text, code, shown=False) + (
+                f" The error: {cause}" if cause else ""))
 
 
 def main(argv=None) -> int:

@@ -178,6 +178,10 @@ class JobManager:
                 spec.processes < 1:
             raise TrainConfigError(f"JobSpec.processes must be 1 or more. Got "
                                    f"{spec.processes!r} instead.")
+        if spec.config.batch_size % spec.processes:
+            raise TrainConfigError(f"The batch size ({spec.config.batch_size}) is shared by "
+                                   f"{spec.processes} processes: use a multiple of "
+                                   f"{spec.processes}.")
         models.get_entry(spec.model)
         preflight(spec)
         check_writable(Path(spec.out).parent if spec.out else (self.root or runs_root()))
