@@ -101,6 +101,21 @@ def motif_model(length=4000, padding="same", pools=(4, 2, 1), widths=(12, 3, 5),
     return m
 
 
+def planted_peaks_fasta(path: Path, n: int, length: int, motif: str, name=None) -> Path:
+    """A positives-only FASTA (label 1 in the header) of ``n`` random ``length``-bp peaks,
+    each holding ``motif`` at a random place; ``name(k, rng)`` names peak k (default
+    ``peak<k>``)."""
+    rng = np.random.default_rng(0)
+    lines = []
+    for k in range(n):
+        seq = "".join(rng.choice(list("ACGT"), length))
+        at = int(rng.integers(0, length - len(motif)))
+        label = name(k, rng) if name else f"peak{k}"
+        lines.append(f">{label} 1\n{seq[:at] + motif + seq[at + len(motif):]}\n")
+    path.write_text("".join(lines))
+    return path
+
+
 def plant(background: str, sites: dict) -> str:
     s = list(background)
     for pos, motif in sites.items():

@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from support import SHARED_DATA, needs_shared_data
+from support import SHARED_DATA, needs_shared_data, planted_peaks_fasta
 
 from regviz import checkpoints
 from regviz.checkpoints import Card
@@ -22,17 +22,11 @@ FAST = ["--epochs", "1", "--quiet", "--threads", "1", "--set", "n_filters=4", "-
 @pytest.fixture(scope="module")
 def peaks(tmp_path_factory):
     """300 positives-only 60-bp peaks named chrK:start-end (10 contigs), each with MOTIF."""
-    rng = np.random.default_rng(0)
-    lines = []
-    for k in range(300):
-        seq = "".join(rng.choice(list("ACGT"), 60))
-        at = int(rng.integers(0, 50))
-        seq = seq[:at] + MOTIF + seq[at + len(MOTIF):]
+    def name(k, rng):
         start = int(rng.integers(1, 10**6))
-        lines.append(f">{CHROMS[k % 10]}:{start}-{start + 59} 1\n{seq}\n")
-    path = tmp_path_factory.mktemp("peaks") / "peaks.fa"
-    path.write_text("".join(lines))
-    return path
+        return f"{CHROMS[k % 10]}:{start}-{start + 59}"
+    return planted_peaks_fasta(tmp_path_factory.mktemp("peaks") / "peaks.fa", 300, 60, MOTIF,
+                               name)
 
 
 def _data(*argv):

@@ -15,6 +15,7 @@ from regviz.predict import predict
 from regviz.sequence import one_hot
 from regviz.training import metrics
 from regviz.training.folds import fold_dataset, fold_groups, fold_of, fold_splits
+from support import planted_peaks_fasta
 
 MOTIF = "GGAAGTGACG"
 TINY = ["--set", "n_filters=4", "--epochs", "1", "--no-baselines", "--quiet", "--threads", "1",
@@ -101,15 +102,7 @@ def test_bad_fold_counts_and_tampered_negatives_are_refused():
 @pytest.fixture(scope="module")
 def peaks_file(tmp_path_factory):
     """120 positives-only 50-bp peaks, each with MOTIF (labels in the headers)."""
-    rng = np.random.default_rng(0)
-    lines = []
-    for k in range(120):
-        seq = "".join(rng.choice(list("ACGT"), 50))
-        at = int(rng.integers(0, 40))
-        lines.append(f">peak{k} 1\n{seq[:at] + MOTIF + seq[at + len(MOTIF):]}\n")
-    path = tmp_path_factory.mktemp("cv") / "peaks.fa"
-    path.write_text("".join(lines))
-    return path
+    return planted_peaks_fasta(tmp_path_factory.mktemp("cv") / "peaks.fa", 120, 50, MOTIF)
 
 
 @pytest.fixture(scope="module")
