@@ -120,12 +120,16 @@ def run_job_in_group(spec: JobSpec, processes: int, stop: threading.Event | None
                                          message="Cancelled: the processes were stopped.",
                                          device=last.device if last else "")
                     return
-                # whole lines only: rank 0 may be halfway through writing the last one
-                lines = log.read_text().split("\n")[:-1] if log.is_file() else []
-                for line in lines[seen:]:
-                    last = ProgressReport(**json.loads(line))
-                    yield last
-                seen = len(lines)
+                # new whole lines only: rank 0 may be halfway through writing the last one
+                if log.is_file():
+                    with open(log, "rb") as f:
+                        f.seek(seen)
+                        chunk = f.read()
+                    done = chunk[:chunk.rfind(b"\n") + 1]
+                    seen += len(done)
+                    for line in done.decode().splitlines():
+                        last = ProgressReport(**json.loads(line))
+                        yield last
                 if code is not None:
                     break
                 time.sleep(POLL_S)
