@@ -33,6 +33,11 @@ def test_filters_and_spacing_estimates_grow_with_the_work():
     small = costs.filters_seconds(speed, 100, 16)
     assert costs.filters_seconds(speed, 1000, 16) > small
     assert costs.filters_seconds(speed, 100, 64) > small
+    # the reference null: 32 copies of a 16-filter layer, 1 of a 300-filter one
+    assert costs.filter_reference_seconds(speed, 100, 16, 32) == pytest.approx(
+        32 * 100 * 0.001 + 1.2e-3 * 512 * 21)
+    assert costs.filter_reference_seconds(speed, 100, 300, 1) == pytest.approx(
+        100 * 0.001 + 1.2e-3 * 300 * 21)
     # background, A, B (each orientation) and A+B at each distance on both sides
     assert costs.spacing_seconds(speed, 10, 5, 2) == pytest.approx((2 + 4 + 20) * 10 * 0.001)
 

@@ -338,8 +338,11 @@ def test_shipped_models_recover_planted_motifs(name, rule):
     model, card = checkpoints.load(shipped_checkpoint(name))
     ds = checkpoints.dataset_from_card(card, n=2000, seed_offset=1000)   # fresh held-out draw
     db = filters_match.collection_for(card.dataset.motifs)
-    fm = filters.filter_pwms(model, one_hot(ds.seqs), rule=rule)
-    table = filters.match_filters(fm, db, null_total=1500)
+    X = one_hot(ds.seqs)
+    fm = filters.filter_pwms(model, X, rule=rule)
+    # with the untrained reference, as the Filters page runs it
+    reference = filters.untrained_reference(model, X, rule, database=db)
+    table = filters.match_filters(fm, db, null_total=1500, reference=reference)
     rec = filters_match.planted_recovery(table, card.dataset.motifs)
     assert rec["recovered"].mean() >= 0.8, rec.to_string()
 
@@ -366,8 +369,47 @@ def test_untrained_filters_are_not_called_on_gc_rich_dna():
                          filter_width=26).eval()
     for gc in (0.45, 0.7):
         X = one_hot(random_seqs_gc(600, 200, gc, seed=1))
-        control = filters.untrained_control(model, X, rule="top_n", seed=3)
+        control = filters.untrained_control(model, X, rule="top_n", seed=3, reference=None)
         assert control["n_significant"] <= 0.01 * control["n_filters"], (gc, control["called"])
+
+
+def _with_sites(motif, n, length, seed):
+    """``n`` random sequences of ``length`` bp, one sampled site of ``motif`` in each."""
+    sites = motifs.sample_instances(motif, n, seed=seed)
+    at = np.random.default_rng(seed).integers(0, length - motif.width, n)
+    return [s[:a] + site + s[a + motif.width:]
+            for s, site, a in zip(random_seqs_gc(n, length, 0.5, seed), sites, at)]
+
+
+def test_untrained_filters_on_motif_rich_sequences_are_called_only_without_the_reference():
+    """Issue 24: where every sequence carries a long strong site (REST, as on real REST
+    peaks), an untrained filter's top windows include aligned sites, so its PWM is
+    REST-like and beats its scrambles. Against the PWMs of other untrained copies on the
+    same sequences it does not."""
+    X = one_hot(_with_sites(motifs.jaspar("MA0138"), 600, 101, seed=2))
+    model = models.build("deepbind", 101, 1, preset="class", n_filters=128,
+                         filter_width=26).eval()
+    reference = filters.untrained_reference(model, X, rule="top_n")
+    assert len(reference) >= filters.analysis.REFERENCE_FILTERS - 16   # 4 copies, cores
+    alone = filters.untrained_control(model, X, rule="top_n", seed=0, reference=None)
+    assert alone["n_significant"] >= 2 and "REST" in set(alone["called"]["target_name"])
+    both = filters.untrained_control(model, X, rule="top_n", seed=0, reference=reference)
+    assert both["n_significant"] == 0, both["called"]
+
+
+def test_the_reference_bounds_p_values_from_below():
+    rng = np.random.default_rng(5)
+    queries = [motifs.jaspar("MA0139.2").ppm()] + [
+        filters_match.scramble(motifs.jaspar("GATA1").ppm(), rng) for _ in range(5)]
+    plain = filters.match_filters(queries, null_total=300)
+    noise = rng.standard_normal(600)
+    low = filters.match_filters(queries, null_total=300,
+                                reference=filters.Reference(noise - 1e3, 20))
+    high = filters.match_filters(queries, null_total=300,
+                                 reference=filters.Reference(noise + 1e3, 20))
+    np.testing.assert_array_equal(low["p_value"], plain["p_value"])
+    assert plain.loc[0, "significant"] and not high["significant"].any()
+    assert (high["p_value"] >= plain["p_value"]).all()
 
 
 def random_seqs_gc(n, length, gc, seed):

@@ -59,6 +59,14 @@ def test_the_card_auroc_is_the_b_set_auroc(name):
         dict(card.metrics)["encode_test"]["auroc"], abs=1e-4)
 
 
+def _matches(model, X):
+    """Filter matches (top-100 rule) against scrambles and the untrained reference, as the
+    Filters page runs them."""
+    reference = filters.untrained_reference(model, X, rule="top_n")
+    return filters.match_filters(filters.filter_pwms(model, X, rule="top_n"),
+                                 reference=reference)
+
+
 def _family(ids, family):
     return any(family in (motifs.jaspar(t).tf_family or "") for t in ids if isinstance(t, str))
 
@@ -72,7 +80,7 @@ def test_filters_and_motifs_find_the_factor(name):
     model, card = _load(name)
     test = real.test_set(factor, SHARED_DATA)
     X = one_hot(test.loc[test["Bound"] == 1, "seq"].tolist())
-    table = filters.match_filters(filters.filter_pwms(model, X, rule="top_n"))
+    table = _matches(model, X)
     called = table[table["significant"] & (table["rank"] <= 5)]
     assert _family(called["target_id"], factor.family), called
     d = discovery.discover_motifs(model, X, output_names=card.task_names)
@@ -134,7 +142,7 @@ def test_five_factor_filters_and_motifs_find_the_factors():
     tests = {f.name: real.test_set(f, SHARED_DATA) for f in real.FACTORS}
     peaks = {n: t.loc[t["Bound"] == 1, "seq"].tolist() for n, t in tests.items()}
     X = one_hot([s for n in FACTORS for s in peaks[n]])
-    table = filters.match_filters(filters.filter_pwms(model, X, rule="top_n"))
+    table = _matches(model, X)
     called = table[table["significant"] & (table["rank"] <= 5)]
     for name in FACTORS:
         assert _family(called["target_id"], real.BY_NAME[name].family), name

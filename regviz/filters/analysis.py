@@ -13,16 +13,67 @@ from torch import nn
 from regviz import simulate
 from regviz.checkpoints import Card
 from regviz.filters.influence import filter_influence
-from regviz.filters.match import best_matches, match_filters, planted_recovery
+from regviz.filters.match import (REFERENCE_NULL, Reference, best_matches, match_filters,
+                                  planted_recovery, reference_scores)
 from regviz.filters.pwms import filter_pwms, first_layer
-from regviz.errors import SequenceError
+from regviz.errors import MotifError, SequenceError
 from regviz.sequence import SequenceRecord, one_hot, random_sequences
+
+
+REFERENCE_FILTERS = 512
+"""Untrained filters in the reference null: copies of a small first layer until there are
+this many (the tail is fitted from its top 10%)."""
+REFERENCE_ONE_COPY = 300
+"""A first layer this wide gives the reference in one copy (its tail fitted from at least
+`match.REFERENCE_MIN_TAIL` values): a second copy would cost as much as the analysis."""
+REFERENCE_SEED = 10_000
+"""Seed of the first untrained copy in the reference (controls use 0, 1, ...)."""
+
+
+def reference_copies(n_layer_filters: int, n_filters: int = REFERENCE_FILTERS) -> int:
+    """Untrained copies in the reference of a first layer of ``n_layer_filters``: enough
+    for ``n_filters`` filters, one where the layer has `REFERENCE_ONE_COPY` or more."""
+    if n_layer_filters >= REFERENCE_ONE_COPY:
+        return 1
+    return max(1, -(-int(n_filters) // max(int(n_layer_filters), 1)))
+
+
+def untrained_reference(model: nn.Module, X, rule: str = "basset", threshold: float = 0.5,
+                        database: str = "JASPAR2024 CORE vertebrates",
+                        n_filters: int = REFERENCE_FILTERS, n_null: int = REFERENCE_NULL,
+                        seed: int = REFERENCE_SEED, **match_options) -> Reference:
+    """The data-aware null of a filter analysis: `match.reference_scores` (k,) of the PWMs
+    of untrained copies of ``model`` (seeds ``seed``, ``seed + 1``, ...; `reference_copies`
+    of them) built from the same sequences ``X`` by the same rule.
+
+    Scrambles keep a PWM's columns but not what the sequences are rich in: on REST peaks
+    a random 26-bp filter's top sites include aligned REST sites, so its PWM is REST-like
+    (13 of 640 untrained filters called without this null; 0 with it, issue 24)."""
+    conv, _ = first_layer(model)
+    copies = reference_copies(conv.out_channels, n_filters)
+    fms = []
+    for c in range(copies):
+        fms += filter_pwms(untrained_copy(model, seed + c), X, rule=rule, threshold=threshold)
+    options = {k: v for k, v in match_options.items()
+               if k in ("trim_ic", "min_width", "targets", "n_jobs")}
+    return reference_scores(fms, database, n_null=n_null, seed=seed, **options)
+
+
+def _reference(reference, model, X, rule, threshold, database, match_options):
+    """``reference`` as `match_filters` takes it: "untrained" builds `untrained_reference`;
+    None (scrambles only) and a `Reference` pass through."""
+    if isinstance(reference, str) and reference == "untrained":
+        return untrained_reference(model, X, rule, threshold, database, **match_options)
+    if reference is None or isinstance(reference, Reference):
+        return reference
+    raise MotifError(f"reference must be 'untrained', None or a Reference (from "
+                     f"untrained_reference). Got {reference!r} instead.")
 
 
 def analyze_filters(model: nn.Module, X, rule: str = "basset", threshold: float = 0.5,
                     database: str = "JASPAR2024 CORE vertebrates", planted=None,
                     max_influence_sequences: int | None = 500, task_names=None,
-                    progress=None, **match_options) -> dict:
+                    progress=None, reference="untrained", **match_options) -> dict:
     """The whole analysis: PWMs, JASPAR matches, influence, and a summary.
 
     Parameters
@@ -37,6 +88,9 @@ def analyze_filters(model: nn.Module, X, rule: str = "basset", threshold: float 
         As in :func:`filter_influence` (``max_sequences``).
     progress : callable, optional
         ``progress(fraction, message)``.
+    reference : "untrained", None or Reference
+        The second null (`untrained_reference`, built here by default; None: the
+        scrambles alone; a Reference: one already built for the same ``X`` and rule).
     **match_options
         Passed to :func:`match_filters`.
 
@@ -55,9 +109,13 @@ def analyze_filters(model: nn.Module, X, rule: str = "basset", threshold: float 
     say(0.0, "Collecting the sites that activate each filter")
     fms = filter_pwms(model, X, rule=rule, threshold=threshold)
     conv, _ = first_layer(model)
-    say(0.2, f"Matching {len(fms)} filter PWMs to {database} with Tomtom (and scrambled nulls)")
+    if isinstance(reference, str) and fms:
+        say(0.1, "Reference null: the same PWMs from untrained copies of the model")
+    reference = _reference(reference, model, X, rule, threshold, database, match_options) \
+        if fms else None
+    say(0.3, f"Matching {len(fms)} filter PWMs to {database} with Tomtom (and scrambled nulls)")
     if fms:
-        table = match_filters(fms, database, **match_options)
+        table = match_filters(fms, database, reference=reference, **match_options)
     else:
         table = pd.DataFrame(columns=["query", "query_name", "rank", "target_id",
                                       "target_name", "q_value", "significant", "tested"])
@@ -79,12 +137,13 @@ def analyze_filters(model: nn.Module, X, rule: str = "basset", threshold: float 
     summary = {"n_filters": conv.out_channels, "n_kept": len(fms),
                "n_tested": int(best["tested"].sum()) if len(best) else 0,
                "n_significant": n_sig, "fraction_annotated": n_sig / conv.out_channels,
-               "database": database, "rule": rule}
+               "database": database, "rule": rule,
+               "n_reference": 0 if reference is None else len(reference)}
     if recovery is not None:
         summary.update(n_planted=len(recovery), n_recovered=int(recovery["recovered"].sum()))
     say(1.0, "Done")
     return {"filters": fms, "matches": table, "best": best, "influence": infl,
-            "recovery": recovery, "summary": summary}
+            "recovery": recovery, "reference": reference, "summary": summary}
 
 
 def untrained_copy(model: nn.Module, seed: int = 0) -> nn.Module:
@@ -103,15 +162,20 @@ def untrained_copy(model: nn.Module, seed: int = 0) -> nn.Module:
 
 def untrained_control(model: nn.Module, X, rule: str = "basset", threshold: float = 0.5,
                       database: str = "JASPAR2024 CORE vertebrates", seed: int = 0,
-                      **match_options) -> dict:
+                      reference="untrained", **match_options) -> dict:
     """The control for a filter analysis: the same PWMs and matching on an untrained copy
-    of the model (`untrained_copy`) over the same sequences ``X``. Its filters learned
+    of the model (`untrained_copy`, ``seed``) over the same sequences ``X``, with the same
+    ``reference`` null (pass the analysis's own to save building it again; its copies'
+    seeds start at `REFERENCE_SEED`, so the control is not part of it). Its filters learned
     nothing, so every call is a false one. Returns ``n_filters``, ``n_kept``,
     ``n_significant`` and the ``called`` rows of its best-match table."""
     copy = untrained_copy(model, seed)
     fms = filter_pwms(copy, X, rule=rule, threshold=threshold)
     conv, _ = first_layer(copy)
-    best = best_matches(match_filters(fms, database, **match_options)) if fms else None
+    if fms:
+        reference = _reference(reference, model, X, rule, threshold, database, match_options)
+    best = best_matches(match_filters(fms, database, reference=reference, **match_options)) \
+        if fms else None
     called = best[best["significant"]] if best is not None else pd.DataFrame()
     return {"n_filters": conv.out_channels, "n_kept": len(fms), "n_significant": len(called),
             "called": called}

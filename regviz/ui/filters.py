@@ -20,10 +20,14 @@ TABLE_COLUMNS = ["filter", "target_id", "target_name", "q_value", "p_value", "to
 Q_VALUE_HELP = (
     "A filter's **q-value** is the false discovery rate of calling it matched: among "
     "filters called at q < 0.05, about 5% are expected to match JASPAR only by chance. "
-    "Its p-value asks how often a *scrambled* copy of the filter (same width and "
-    "information per position, bases and positions shuffled) matches something in "
-    "the collection as well as the filter does (past the strongest scrambles, from a "
-    "tail fitted to them); Tomtom's own p-values are not used "
+    "Its p-value asks how often a *scrambled* copy of the filter (same width, "
+    "information and GC content per position, positions shuffled) matches something in "
+    "the collection as well as the filter does, and how often a filter of an "
+    "*untrained* copy of the model, built from the same sequences by the same rule, "
+    "does (the larger of the two; past the strongest, from a tail fitted to them). "
+    "The second asks whether the filter learned the motif or the sequences merely "
+    "carry it: on REST peaks a random filter's top sites include aligned REST sites. "
+    "Tomtom's own p-values are not used "
     "directly because long, mostly flat filters get tiny ones by chance. Flat flanks "
     "are trimmed first (information < 0.3 bits). q-values are Benjamini-Hochberg "
     "across filters. A secondary match's q-value is the one it would have as the "
@@ -65,7 +69,10 @@ def seconds_to_analyze(folder, model, rule, threshold, database, n_sequences, so
     conv, _ = filters.first_layer(model)
     speed = cache.model_speed(str(folder), cache.checkpoint_stamp(folder))
     trained = costs.filters_seconds(speed, n, conv.out_channels)
-    return trained + costs.filters_seconds(speed, n, conv.out_channels, 0)   # the control
+    control = costs.filters_seconds(speed, n, conv.out_channels, 0)
+    copies = filters.reference_copies(conv.out_channels)
+    return trained + control + costs.filter_reference_seconds(speed, n, conv.out_channels,
+                                                               copies)
 
 
 def analysis(folder, rule: str, threshold: float, database: str, n_sequences: int,
@@ -85,7 +92,8 @@ def analysis(folder, rule: str, threshold: float, database: str, n_sequences: in
                                           progress=lambda f, msg: bar.progress(
                                               min(0.8 * f, 1.0), msg))
             bar.progress(0.85, "Control: the same on an untrained copy of the model")
-            control = filters.untrained_control(model, X, rule, threshold, database)
+            control = filters.untrained_control(model, X, rule, threshold, database,
+                                                reference=out["reference"])
         bar.empty()
         return {**out, "control": control, "sequences": seqs, "source": where, "key": key}
 
@@ -115,6 +123,11 @@ def summary_markdown(res: dict, database: str) -> str:
         line += (f"\n\nControl: an untrained copy of this model, same sequences and rule: "
                  f"**{c['n_significant']} of {c['n_filters']} filters called** (each a false "
                  f"call{': ' + names if names else ''}).")
+    if s.get("n_reference"):
+        line += (f" Both are tested against scrambles and against {s['n_reference']} PWMs "
+                 "of other untrained copies on the same sequences, so a call says the "
+                 "filter matches better than what these sequences alone give a random "
+                 "filter.")
     return line
 
 

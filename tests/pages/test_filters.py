@@ -1,5 +1,7 @@
 """The Filters page on the shipped deepbind, then on the enhancer model."""
 
+import re
+
 import pandas as pd
 
 from regviz.ui import state
@@ -14,6 +16,7 @@ def test_filters_page_runs_on_the_shipped_deepbind(open_page):
     assert not at.exception and not at.error
     text = " ".join(m.value for m in at.markdown)
     assert "q-value" in text and "match a known motif" in text
+    assert re.search(r"against \d{3} PWMs of other untrained copies on the same", text)
     table = at.dataframe[0].value
     assert isinstance(table, pd.DataFrame) and len(table) == 16     # one row per filter
     assert "CTCF" in set(table["target_name"])
