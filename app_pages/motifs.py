@@ -53,6 +53,8 @@ if res is None:
     st.stop()
 d = res["discovery"]
 st.markdown(view.summary_markdown(res))
+if view.silent_outputs_note(res):
+    st.info(view.silent_outputs_note(res))
 st.caption(f"Data: {res['source']}. Contributions: {view.METHODS[d.method]}. "
            f"{view.timing_note(d)}")
 if d.recovery is not None:
@@ -72,8 +74,8 @@ if len(table):
         cols[k % 4].download_button(filename, data, filename, mime, key=f"motifs_dl_{k}")
     st.caption("Patterns now label the Attribution page's tracks of this model for you.")
 else:
-    st.warning("TF-MoDISco found no pattern: too few seqlets passed the null. Give more "
-               "sequences, or check the model has learned something (Model card).")
+    st.warning("TF-MoDISco found no pattern. Give more sequences, try other "
+               "contributions, or check the model has learned something (Model card).")
 
 with st.expander("Control: scrambled attributions (should find nothing)"):
     st.markdown(view.CONTROL_HELP)

@@ -146,6 +146,13 @@ def test_five_factor_filters_and_motifs_find_the_factors():
     called = table[table["significant"] & (table["rank"] <= 5)]
     for name in FACTORS:
         assert _family(called["target_id"], real.BY_NAME[name].family), name
+    # the ELK1 output: DeepLIFT-SHAP gives no pattern on its peaks, ISM the ETS one (the
+    # Motifs page says so when an output gives none)
+    elk1 = discovery.discover_motifs(model, one_hot(peaks["ELK1"]), outputs=[0],
+                                     method="ism", output_names=card.task_names)
+    top = elk1.matches[(elk1.matches["query"] == 0) & elk1.matches["significant"]]
+    assert elk1.patterns[0].sign == 1 and _family(top["target_id"],
+                                                  real.BY_NAME["ELK1"].family), elk1.table
     for name in ("GABPA", "REST"):
         t = FACTORS.index(name)
         d = discovery.discover_motifs(model, one_hot(peaks[name]), outputs=[t],

@@ -183,6 +183,22 @@ def summary_markdown(res: dict) -> str:
     return line
 
 
+def silent_outputs_note(res: dict) -> str:
+    """Which outputs gave no pattern, and the other contributions to try ("" if none)."""
+    d = res["discovery"]
+    found = set(d.table["output"]) if len(d.table) else set()
+    silent = [o for o in d.outputs if o not in found]
+    if not silent:
+        return ""
+    line = (f"No pattern for **{', '.join(silent)}** with {METHODS[d.method]}: too few "
+            "seqlets passed the null.")
+    if d.method != "ism":
+        line += (" Try **In-silico mutagenesis** (Contributions): on the five-factor ENCODE "
+                 "model's ELK1 output, DeepLIFT-SHAP found no pattern on 500 ELK1 peaks and "
+                 "ISM found the ETS pattern (best match ELK1).")
+    return line
+
+
 def logos(res: dict, names) -> bytes:
     """PNG: for each named pattern its CWM, PPM and aligned best JASPAR match."""
     d = res["discovery"]

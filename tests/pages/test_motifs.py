@@ -31,3 +31,19 @@ def test_filters_page_points_to_the_motifs_page(open_page):
     at = open_page("filters", "tf-binding_deepbind")
     assert not at.exception
     assert any("Motifs page" in c.value for c in at.caption)     # a link in the app
+
+
+def test_an_output_without_patterns_is_named_with_what_to_try():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from regviz.ui import motifs as view
+    table = pd.DataFrame({"pattern": ["GABPA/pos_0"], "output": ["GABPA"]})
+    d = SimpleNamespace(table=table, outputs=("ELK1", "GABPA"), method="deeplift_shap")
+    note = view.silent_outputs_note({"discovery": d})
+    assert "No pattern for **ELK1** with DeepLIFT-SHAP" in note and "In-silico" in note
+    ism = SimpleNamespace(table=table, outputs=("ELK1", "GABPA"), method="ism")
+    assert "Try" not in view.silent_outputs_note({"discovery": ism})
+    both = SimpleNamespace(table=table, outputs=("GABPA",), method="deeplift_shap")
+    assert view.silent_outputs_note({"discovery": both}) == ""
