@@ -410,6 +410,8 @@ def test_the_reference_bounds_p_values_from_below():
     np.testing.assert_array_equal(low["p_value"], plain["p_value"])
     assert plain.loc[0, "significant"] and not high["significant"].any()
     assert (high["p_value"] >= plain["p_value"]).all()
+    shared = filters.Reference([2.0, -1.0, 0.5], 20)          # sorted, read-only
+    assert shared.z.tolist() == [-1.0, 0.5, 2.0] and not shared.z.flags.writeable
 
 
 def random_seqs_gc(n, length, gc, seed):
