@@ -31,6 +31,8 @@ def test_card_gives_the_held_out_auroc_beside_the_published_model_and_the_pwm(na
     text = checkpoints.card_markdown(card).replace("\\", "")     # unescaped
     assert "Held-out ENCODE test set" in text and factor.deepbind_id in text
     assert "DeepBind (Alipanahi" in (card.dataset.source or "")
+    # the one-line summary (sidebar, zoo) gives the B set beside the lower own-split AUROC
+    assert card.headline().endswith(f"; ENCODE B set AUROC {held['auroc']:.3f}")
 
 
 @pytest.mark.parametrize("name", FACTORS)
@@ -111,6 +113,8 @@ def test_five_factor_card_gives_each_output_beside_the_published_and_single_mode
         assert held["single_factor_deepbind_auroc"] is not None
     text = checkpoints.card_markdown(card).replace("\\", "")
     assert "Held-out ENCODE test sets" in text and "against the other factors" in text
+    low, high = (f"{f(h['auroc'] for h in by_factor.values()):.3f}" for f in (min, max))
+    assert card.headline().endswith(f"; ENCODE B sets AUROC {low}-{high}")
     records = parse_sequences(real.example_fasta(shipped_checkpoint(real_multitask.CHECKPOINT)))
     assert len(records) == 12
     score = predict.predict(model, one_hot([r.sequence for r in records]))
