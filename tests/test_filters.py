@@ -397,6 +397,11 @@ def test_untrained_filters_on_motif_rich_sequences_are_called_only_without_the_r
     assert both["n_significant"] == 0, both["called"]
 
 
+def test_reference_copies_give_512_filters_within_bounds():
+    assert [filters.reference_copies(n) for n in (1, 16, 64, 128, 299, 300, 1000)] == \
+        [32, 32, 8, 4, 2, 1, 1]
+
+
 def test_the_reference_bounds_p_values_from_below():
     rng = np.random.default_rng(5)
     queries = [motifs.jaspar("MA0139.2").ppm()] + [

@@ -26,16 +26,20 @@ this many (the tail is fitted from its top 10%)."""
 REFERENCE_ONE_COPY = 300
 """A first layer this wide gives the reference in one copy (its tail fitted from at least
 `match.REFERENCE_MIN_TAIL` values): a second copy would cost as much as the analysis."""
+REFERENCE_MAX_COPIES = 32
+"""At most this many copies (a 16-filter DeepBind's 512; a narrower uploaded first layer
+gets fewer reference filters rather than hundreds of model copies)."""
 REFERENCE_SEED = 10_000
 """Seed of the first untrained copy in the reference (controls use 0, 1, ...)."""
 
 
 def reference_copies(n_layer_filters: int, n_filters: int = REFERENCE_FILTERS) -> int:
     """Untrained copies in the reference of a first layer of ``n_layer_filters``: enough
-    for ``n_filters`` filters, one where the layer has `REFERENCE_ONE_COPY` or more."""
+    for ``n_filters`` filters (at most `REFERENCE_MAX_COPIES`), one where the layer has
+    `REFERENCE_ONE_COPY` or more."""
     if n_layer_filters >= REFERENCE_ONE_COPY:
         return 1
-    return max(1, -(-int(n_filters) // max(int(n_layer_filters), 1)))
+    return min(REFERENCE_MAX_COPIES, max(1, -(-int(n_filters) // max(int(n_layer_filters), 1))))
 
 
 def untrained_reference(model: nn.Module, X, rule: str = "basset", threshold: float = 0.5,
