@@ -55,9 +55,9 @@ def untrained_reference(model: nn.Module, X, rule: str = "basset", threshold: fl
     (13 of 640 untrained filters called without this null; 0 with it, issue 24)."""
     conv, _ = first_layer(model)
     copies = reference_copies(conv.out_channels, n_filters)
-    fms = []
+    fms, copy = [], deepcopy(model)             # one copy, re-initialised per seed
     for c in range(copies):
-        fms += filter_pwms(untrained_copy(model, seed + c), X, rule=rule, threshold=threshold)
+        fms += filter_pwms(_reinitialise(copy, seed + c), X, rule=rule, threshold=threshold)
     options = {k: v for k, v in match_options.items()
                if k in ("trim_ic", "min_width", "targets", "n_jobs")}
     return reference_scores(fms, database, n_null=n_null, seed=seed, **options)
@@ -153,15 +153,20 @@ def analyze_filters(model: nn.Module, X, rule: str = "basset", threshold: float 
 def untrained_copy(model: nn.Module, seed: int = 0) -> nn.Module:
     """A copy of ``model`` with every layer re-initialised (seeded; batch-norm statistics
     reset), in eval mode: the same architecture, having learned nothing."""
-    copy = deepcopy(model)
+    return _reinitialise(deepcopy(model), seed)
+
+
+def _reinitialise(model: nn.Module, seed: int) -> nn.Module:
+    """``model`` itself with every layer re-initialised from ``seed`` (the weights depend
+    on the seed alone, not on what was there), in eval mode."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        for module in copy.modules():
+        for module in model.modules():
             if hasattr(module, "reset_parameters"):
                 module.reset_parameters()
             if hasattr(module, "reset_running_stats"):
                 module.reset_running_stats()
-    return copy.eval()
+    return model.eval()
 
 
 def untrained_control(model: nn.Module, X, rule: str = "basset", threshold: float = 0.5,
